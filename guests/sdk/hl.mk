@@ -1,0 +1,14 @@
+# hl.mk: include from a guest's Makefile to build against the SDK.
+#   HL_SDK := path/to/guests/sdk
+#   include $(HL_SDK)/hl.mk
+#   my.bin: my.c ; $(HL_LINK) -o $@ my.c
+HL_SDK ?= $(dir $(lastword $(MAKEFILE_LIST)))
+HL_CC ?= gcc
+HL_CFLAGS := -O2 -std=gnu11 -Wall -Wextra -ffreestanding -fno-builtin -fno-stack-protector \
+  -fno-pic -fno-pie -mno-red-zone -fcf-protection=none -fno-asynchronous-unwind-tables \
+  -I$(HL_SDK)/include
+HL_LDFLAGS := -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
+  -Wl,-z,max-page-size=0x1000 -T $(HL_SDK)/hl.ld
+HL_RUNTIME := $(HL_SDK)/src/start.S $(HL_SDK)/src/note.c $(HL_SDK)/src/runtime.c \
+  $(HL_SDK)/src/heap.c $(HL_SDK)/src/libc.c
+HL_LINK = $(HL_CC) $(HL_CFLAGS) $(HL_LDFLAGS) $(HL_RUNTIME)

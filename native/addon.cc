@@ -1,0 +1,229 @@
+// addon.cc: the JavaScript face of the addon: one `Vm` class over numbers and
+// Buffers. Policy (layout, ELF, ABI decoding, limits) lives in TypeScript.
+#include <napi.h>
+
+#include <memory>
+#include <set>
+#include "kvm/kvm_vm.h"
+#include "memory/guest_memory.h"
+#include "vcpu_thread.h"
+
+namespace hl {
+namespace {
+
+Napi::Error coded_error(Napi::Env env, const char* code, const std::string& msg) {
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+const char* exit_kind_name(ExitKind k) {
+  switch (k) {
+    case ExitKind::kIo: return "io";
+    case ExitKind::kFault: return "fault";
+    case ExitKind::kCancelled: return "cancelled";
+    default: return "error";
+  }
+}
+
+class Vm;
+struct AddonState {
+  std::set<Vm*> live;  // closed by the env cleanup hook at process exit
+};
+
+class Vm : public Napi::ObjectWrap<Vm> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Vm",
+                       {InstanceMethod<&Vm::MapRange>("mapRange"), InstanceMethod<&Vm::Write>("write"),
+                        InstanceMethod<&Vm::Read>("read"), InstanceMethod<&Vm::Run>("run"),
+                        InstanceMethod<&Vm::Kill>("kill"), InstanceMethod<&Vm::Snapshot>("snapshot"),
+                        InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close")});
+  }
+
+  explicit Vm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vm>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "Vm(memSize: number)").ThrowAsJavaScriptException();
+      return;
+    }
+    try {
+      mem_ = std::make_shared<GuestMemory>(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
+      vm_ = std::make_unique<KvmVm>(mem_);
+    } catch (const KvmError& e) {
+      coded_error(env, e.kind == KvmError::kUnavailable ? "KVM_UNAVAILABLE" : "KVM_FAILED", e.what())
+          .ThrowAsJavaScriptException();
+      return;
+    } catch (const std::exception& e) {
+      coded_error(env, "KVM_FAILED", e.what()).ThrowAsJavaScriptException();
+      return;
+    }
+    tsfn_ = Tsfn::New(env, "hl-vcpu", 0, 1, this);
+    tsfn_.Unref(env);
+    thread_ = std::make_unique<VcpuThread>(*vm_, [this](const VmExit& e) {
+      last_exit_ = e;
+      tsfn_.NonBlockingCall(&last_exit_);
+    });
+    state_ = env.GetInstanceData<AddonState>();
+    state_->live.insert(this);
+  }
+
+  ~Vm() override { Shutdown(); }
+
+  // Idempotent; also run by the env cleanup hook and the finalizer.
+  void Shutdown() {
+    if (closed_) return;
+    closed_ = true;
+    if (thread_) thread_->stop();
+    thread_.reset();
+    if (tsfn_) tsfn_.Abort();  // queued results are dropped: no callback after close
+    vm_.reset();
+    mem_.reset();
+    if (state_) state_->live.erase(this);
+  }
+
+ private:
+  bool CheckOpen(Napi::Env env) {
+    if (closed_) coded_error(env, "SANDBOX_CLOSED", "the sandbox was disposed").ThrowAsJavaScriptException();
+    return !closed_;
+  }
+
+  static uint64_t U64(const Napi::Value& v) { return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()); }
+
+  Napi::Value MapRange(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    std::string err = mem_->map_range(U64(info[0]), U64(info[1]), info[2].As<Napi::Number>().Uint32Value());
+    if (!err.empty()) coded_error(info.Env(), "LAYOUT", err).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    auto buf = info[1].As<Napi::Uint8Array>();
+    uint8_t* p = mem_->checked(U64(info[0]), buf.ByteLength());
+    if (!p) {
+      coded_error(info.Env(), "OUT_OF_BOUNDS", "write outside guest memory").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    memcpy(p, buf.Data(), buf.ByteLength());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    uint64_t len = U64(info[1]);
+    uint8_t* p = mem_->checked(U64(info[0]), len);
+    if (!p) {
+      coded_error(info.Env(), "OUT_OF_BOUNDS", "read outside guest memory").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), p, len);
+  }
+
+  // run(rip, rsp, rdi) starts from fresh registers; run() resumes. -> Promise<exit>
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!CheckOpen(env)) return env.Undefined();
+    if (pending_) {
+      coded_error(env, "BUSY", "a run is already in progress").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    bool fresh = info.Length() >= 3;
+    if (fresh) vm_->clear_cancel();
+    pending_ = std::make_unique<Napi::Promise::Deferred>(env);
+    Napi::Promise p = pending_->Promise();
+    tsfn_.Ref(env);  // keep the process alive while the guest runs
+    thread_->submit(fresh, fresh ? U64(info[0]) : 0, fresh ? U64(info[1]) : 0, fresh ? U64(info[2]) : 0);
+    return p;
+  }
+
+  static void CallJs(Napi::Env env, Napi::Function, Vm* self, VmExit* e) {
+    if (env == nullptr || !self->pending_) return;
+    self->tsfn_.Unref(env);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("kind", exit_kind_name(e->kind));
+    o.Set("port", e->port);
+    o.Set("value", e->value);
+    o.Set("rip", Napi::BigInt::New(env, e->rip));
+    o.Set("rsp", Napi::BigInt::New(env, e->rsp));
+    o.Set("cr2", Napi::BigInt::New(env, e->cr2));
+    o.Set("vector", e->vector);
+    o.Set("errorCode", static_cast<double>(e->error_code));
+    o.Set("reason", e->reason);
+    o.Set("errno", e->sys_errno);
+    auto d = std::move(self->pending_);
+    d->Resolve(o);
+  }
+
+  using Tsfn = Napi::TypedThreadSafeFunction<Vm, VmExit, &Vm::CallJs>;
+
+  Napi::Value Kill(const Napi::CallbackInfo& info) {
+    if (!closed_) vm_->request_cancel();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    std::string err = mem_->snapshot(U64(info[0]), U64(info[1]));
+    if (!err.empty()) coded_error(info.Env(), "LAYOUT", err).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Restore(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    if (pending_) {
+      coded_error(info.Env(), "BUSY", "cannot restore while a run is in progress").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    if (!mem_->restore()) {
+      coded_error(info.Env(), "NO_SNAPSHOT", "no snapshot to restore").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    try {
+      vm_->reset_cpu();
+    } catch (const std::exception& e) {
+      coded_error(info.Env(), "KVM_FAILED", e.what()).ThrowAsJavaScriptException();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    if (pending_) {  // the run was cancelled by close; settle it
+      auto d = std::move(pending_);
+      Napi::Object o = Napi::Object::New(info.Env());
+      o.Set("kind", "cancelled");
+      d->Resolve(o);
+    }
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<GuestMemory> mem_;
+  std::unique_ptr<KvmVm> vm_;
+  std::unique_ptr<VcpuThread> thread_;
+  Tsfn tsfn_;
+  VmExit last_exit_;
+  std::unique_ptr<Napi::Promise::Deferred> pending_;
+  AddonState* state_ = nullptr;
+  bool closed_ = false;
+
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* state = new AddonState();
+  env.SetInstanceData<AddonState>(state);
+  env.AddCleanupHook([state] {
+    auto live = state->live;
+    for (Vm* vm : live) vm->Shutdown();
+  });
+  exports.Set("Vm", Vm::Define(env));
+  exports.Set("abiVersion", Napi::Number::New(env, HL_ABI_VERSION));
+  exports.Set("maxGuestMemory", Napi::Number::New(env, static_cast<double>(HL_MAX_GUEST_MEMORY)));
+  return exports;
+}
+
+}  // namespace
+}  // namespace hl
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return hl::Init(env, exports); }
+NODE_API_MODULE(hl, InitAddon)

@@ -1,0 +1,20 @@
+// cpu_x86_64.h: the x86-64 state of a ring-3 guest: GDT, TSS with its I/O
+// bitmap, and the special registers for 64-bit long mode.
+#pragma once
+#include <linux/kvm.h>
+#include "../memory/guest_memory.h"
+
+namespace hl {
+
+// Ring-3 selectors (RPL 3) loaded on entry.
+constexpr uint16_t kUserCs = 0x18 | 3;
+constexpr uint16_t kUserSs = 0x20 | 3;
+constexpr uint16_t kTssSel = 0x28;
+
+// Writes the GDT and TSS into guest memory and maps their page (supervisor).
+std::string cpu_write_tables(GuestMemory& mem);
+
+// Fills sregs for long mode at CPL3 with CR3 = HL_PT_ADDR.
+void cpu_fill_sregs(kvm_sregs& s, bool osxsave);
+
+}  // namespace hl

@@ -1,0 +1,208 @@
+// kvm_vm.cc: VM and vCPU creation, and the exit loop (one KVM_RUN to the next
+// exit the host must see). Unknown exits are errors, never retried.
+#include "kvm_vm.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+#include "cpu_x86_64.h"
+
+namespace hl {
+namespace {
+
+std::string sys(const char* what) { return std::string(what) + ": " + strerror(errno); }
+
+void on_kick(int) {}  // only interrupts KVM_RUN
+
+}  // namespace
+
+int KvmVm::kick_signal() {
+  static int sig = [] {
+    int s = SIGRTMIN + 3;
+    struct sigaction sa {};
+    sa.sa_handler = on_kick;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+    sigaction(s, &sa, nullptr);
+    return s;
+  }();
+  return sig;
+}
+
+KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
+  kick_signal();
+  kvm_fd_ = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (kvm_fd_ < 0) throw KvmError(KvmError::kUnavailable, sys("open /dev/kvm"));
+  try {
+    if (ioctl(kvm_fd_, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+      throw KvmError(KvmError::kUnavailable, "unsupported KVM API version");
+    vm_fd_ = ioctl(kvm_fd_, KVM_CREATE_VM, 0);
+    if (vm_fd_ < 0) throw KvmError(KvmError::kUnavailable, sys("KVM_CREATE_VM"));
+    kvm_userspace_memory_region region{};
+    region.slot = 0;
+    region.guest_phys_addr = 0;
+    region.memory_size = mem_->size();
+    region.userspace_addr = reinterpret_cast<uint64_t>(mem_->host_base());
+    if (ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &region) < 0) throw KvmError(KvmError::kFailed, sys("KVM_SET_USER_MEMORY_REGION"));
+    vcpu_fd_ = ioctl(vm_fd_, KVM_CREATE_VCPU, 0);
+    if (vcpu_fd_ < 0) throw KvmError(KvmError::kFailed, sys("KVM_CREATE_VCPU"));
+    int mmap_size = ioctl(kvm_fd_, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (mmap_size < (int)sizeof(kvm_run)) throw KvmError(KvmError::kFailed, sys("KVM_GET_VCPU_MMAP_SIZE"));
+    run_size_ = mmap_size;
+    void* r = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd_, 0);
+    if (r == MAP_FAILED) throw KvmError(KvmError::kFailed, sys("mmap kvm_run"));
+    run_ = static_cast<kvm_run*>(r);
+    sync_regs_ = (ioctl(kvm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
+
+    // Give the guest the host's CPUID, so the FPU/SSE/XSAVE features it uses are declared.
+    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
+    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
+    cpuid->nent = 256;
+    if (ioctl(kvm_fd_, KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
+      for (uint32_t i = 0; i < cpuid->nent; i++)
+        if (cpuid->entries[i].function == 1) osxsave_ = (cpuid->entries[i].ecx >> 26) & 1;  // XSAVE
+      ioctl(vcpu_fd_, KVM_SET_CPUID2, cpuid);
+    }
+    std::string err = cpu_write_tables(*mem_);
+    if (!err.empty()) throw KvmError(KvmError::kFailed, err);
+    reset_cpu();
+  } catch (...) {
+    this->~KvmVm();
+    throw;
+  }
+}
+
+KvmVm::~KvmVm() {
+  if (run_) munmap(run_, run_size_);
+  run_ = nullptr;
+  if (vcpu_fd_ >= 0) close(vcpu_fd_);
+  if (vm_fd_ >= 0) close(vm_fd_);
+  if (kvm_fd_ >= 0) close(kvm_fd_);
+  vcpu_fd_ = vm_fd_ = kvm_fd_ = -1;
+}
+
+void KvmVm::reset_cpu() {
+  kvm_sregs s{};
+  if (ioctl(vcpu_fd_, KVM_GET_SREGS, &s) < 0) throw KvmError(KvmError::kFailed, sys("KVM_GET_SREGS"));
+  cpu_fill_sregs(s, osxsave_);
+  if (ioctl(vcpu_fd_, KVM_SET_SREGS, &s) < 0) {
+    osxsave_ = false;  // some hosts refuse CR4.OSXSAVE: run without it
+    cpu_fill_sregs(s, false);
+    if (ioctl(vcpu_fd_, KVM_SET_SREGS, &s) < 0) throw KvmError(KvmError::kFailed, sys("KVM_SET_SREGS"));
+  }
+  if (osxsave_) {
+    kvm_xcrs x{};
+    x.nr_xcrs = 1;
+    x.xcrs[0].xcr = 0;
+    x.xcrs[0].value = 0x7;  // x87 | SSE | AVX
+    if (ioctl(vcpu_fd_, KVM_SET_XCRS, &x) < 0) {
+      x.xcrs[0].value = 0x3;
+      ioctl(vcpu_fd_, KVM_SET_XCRS, &x);
+    }
+  }
+  kvm_fpu fpu{};
+  fpu.fcw = 0x37f;
+  fpu.mxcsr = 0x1f80;
+  ioctl(vcpu_fd_, KVM_SET_FPU, &fpu);
+}
+
+void KvmVm::request_cancel() {
+  cancel_.store(true);
+  if (run_) __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  if (has_runner_.load()) pthread_kill(runner_, kick_signal());
+}
+
+VmExit KvmVm::run_from(uint64_t rip, uint64_t rsp, uint64_t rdi) {
+  kvm_regs regs{};
+  regs.rip = rip;
+  regs.rsp = rsp;
+  regs.rdi = rdi;
+  regs.rflags = 0x2;
+  if (sync_regs_) {
+    run_->s.regs.regs = regs;
+    run_->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+  } else if (ioctl(vcpu_fd_, KVM_SET_REGS, &regs) < 0) {
+    VmExit e;
+    e.reason = "KVM_SET_REGS failed";
+    e.sys_errno = errno;
+    return e;
+  }
+  return run_loop();
+}
+
+VmExit KvmVm::resume() { return run_loop(); }
+
+VmExit KvmVm::run_loop() {
+  for (;;) {
+    __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    if (cancel_.load()) {
+      VmExit e;
+      e.kind = ExitKind::kCancelled;
+      return e;
+    }
+    if (ioctl(vcpu_fd_, KVM_RUN, 0) < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;  // the loop head sees a cancel
+      VmExit e;
+      e.reason = "KVM_RUN failed";
+      e.sys_errno = errno;
+      return e;
+    }
+    switch (run_->exit_reason) {
+      case KVM_EXIT_IO: {
+        auto& io = run_->io;
+        if (io.direction != KVM_EXIT_IO_OUT || io.port < HL_PORT_FIRST || io.port > HL_PORT_LAST)
+          return fault_exit("port I/O outside the ABI");
+        VmExit e;
+        e.kind = ExitKind::kIo;
+        e.port = io.port;
+        uint32_t v = 0;
+        // io.data_offset points into the kvm_run page; bound it before reading.
+        if (io.data_offset <= run_size_ - 4 && io.size <= 4 && io.count == 1)
+          memcpy(&v, reinterpret_cast<uint8_t*>(run_) + io.data_offset, io.size);
+        e.value = v;
+        return e;
+      }
+      case KVM_EXIT_SHUTDOWN: return fault_exit("shutdown");
+      case KVM_EXIT_HLT: return fault_exit("hlt");
+      case KVM_EXIT_MMIO: {
+        VmExit e = fault_exit("access outside guest memory");
+        e.cr2 = run_->mmio.phys_addr;
+        return e;
+      }
+      case KVM_EXIT_FAIL_ENTRY: return fault_exit("VM entry failed");
+      case KVM_EXIT_INTERNAL_ERROR: return fault_exit("KVM internal error");
+      case KVM_EXIT_INTR: continue;
+      default: return fault_exit("unexpected KVM exit");
+    }
+  }
+}
+
+VmExit KvmVm::fault_exit(const char* reason) {
+  VmExit e;
+  e.kind = ExitKind::kFault;
+  e.reason = reason;
+  kvm_regs regs{};
+  if (ioctl(vcpu_fd_, KVM_GET_REGS, &regs) == 0) {
+    e.rip = regs.rip;
+    e.rsp = regs.rsp;
+  }
+  kvm_sregs s{};
+  if (ioctl(vcpu_fd_, KVM_GET_SREGS, &s) == 0) e.cr2 = s.cr2;
+  // The pending/injected exception is kept in the vCPU events after a shutdown
+  // on the machines we measured; it is a best-effort detail, not a contract.
+  kvm_vcpu_events ev{};
+  if (ioctl(vcpu_fd_, KVM_GET_VCPU_EVENTS, &ev) == 0 && (ev.exception.injected || ev.exception.pending ||
+                                                          ev.exception.nr != 0)) {
+    e.vector = ev.exception.nr;
+    if (ev.exception.has_error_code) e.error_code = ev.exception.error_code;
+  }
+  return e;
+}
+
+}  // namespace hl

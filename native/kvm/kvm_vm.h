@@ -1,0 +1,60 @@
+// kvm_vm.h: one KVM VM with one vCPU over a GuestMemory. The only place
+// (with cpu_x86_64) that speaks KVM ioctls.
+#pragma once
+#include <linux/kvm.h>
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <pthread.h>
+#include <string>
+#include "../memory/guest_memory.h"
+#include "vm_exit.h"
+
+namespace hl {
+
+// Why KVM could not be used: kUnavailable is the user's environment
+// (/dev/kvm missing, no permission), kFailed an ioctl that failed later.
+struct KvmError : std::runtime_error {
+  enum Kind { kUnavailable, kFailed } kind;
+  KvmError(Kind k, const std::string& m) : std::runtime_error(m), kind(k) {}
+};
+
+class KvmVm {
+ public:
+  explicit KvmVm(std::shared_ptr<GuestMemory> mem);  // throws KvmError
+  ~KvmVm();
+  KvmVm(const KvmVm&) = delete;
+  KvmVm& operator=(const KvmVm&) = delete;
+
+  // Sets fresh registers (all zero but rip, rsp, rdi) and runs to the next exit
+  // that needs the host. resume() continues after an I/O exit.
+  VmExit run_from(uint64_t rip, uint64_t rsp, uint64_t rdi);
+  VmExit resume();
+
+  // Puts the special registers back (after a fault, before the next call).
+  void reset_cpu();
+
+  // Stops a run in progress, from any thread. The request stays set until
+  // clear_cancel(), so a kill during a host call stops the guest on resume.
+  void request_cancel();
+  void clear_cancel() { cancel_.store(false); }
+  void set_runner_thread(pthread_t t) { runner_ = t; has_runner_.store(true); }
+  void clear_runner_thread() { has_runner_.store(false); }
+
+  static int kick_signal();
+
+ private:
+  VmExit run_loop();
+  VmExit fault_exit(const char* reason);
+
+  std::shared_ptr<GuestMemory> mem_;
+  int kvm_fd_ = -1, vm_fd_ = -1, vcpu_fd_ = -1;
+  kvm_run* run_ = nullptr;
+  size_t run_size_ = 0;
+  bool sync_regs_ = false, osxsave_ = false;
+  std::atomic<bool> cancel_{false};
+  std::atomic<bool> has_runner_{false};
+  pthread_t runner_{};
+};
+
+}  // namespace hl

@@ -1,0 +1,41 @@
+// vcpu_thread.h: the per-sandbox thread that runs the vCPU, so KVM_RUN never
+// blocks the JavaScript thread. One job at a time; the result goes to
+// `on_done` (which posts to JS through a ThreadSafeFunction).
+//
+// Why not Napi::AsyncWorker: a libuv pool hop per run costs ~21 us here, as
+// much as the guest call itself; a dedicated thread that spins briefly for
+// its next job, then sleeps, costs a few us (../docs/performance.md).
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include "kvm/kvm_vm.h"
+
+namespace hl {
+
+class VcpuThread {
+ public:
+  using Done = std::function<void(const VmExit&)>;
+  VcpuThread(KvmVm& vm, Done on_done);
+  ~VcpuThread();  // stops and joins
+
+  // Starts a run: from fresh registers (fresh=true) or resuming after an I/O exit.
+  void submit(bool fresh, uint64_t rip, uint64_t rsp, uint64_t rdi);
+  void stop();
+
+ private:
+  void main();
+
+  KvmVm& vm_;
+  Done on_done_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<int> state_{0};  // 0 idle, 1 job pending, 2 stopping
+  bool fresh_ = false;
+  uint64_t rip_ = 0, rsp_ = 0, rdi_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace hl

@@ -1,0 +1,31 @@
+// inspect.ts: `hl inspect <guest>` lists the functions a guest registers.
+import { Command } from 'commander';
+import { formatSignature } from '../../abi/types';
+import { Sandbox } from '../../sandbox';
+import { addMemoryOptions, memoryOptions } from '../sandbox-options';
+
+export function inspectCommand(): Command {
+  const cmd = new Command('inspect')
+    .description('boot a guest and list its functions and their signatures')
+    .argument('<guest>', 'guest image')
+    .option('--json', 'print JSON: {functions: [{name, params, returns}], memory: {...}}');
+  addMemoryOptions(cmd);
+  cmd.addHelpText('after', `
+Examples:
+  $ hl inspect guests/bin/simpleguest.bin
+  $ hl inspect guests/bin/simpleguest.bin --json | jq -r '.functions[].name'`);
+  return cmd.action(async (guest: string, opts: { json?: boolean } & Record<string, unknown>) => {
+    const sandbox = await Sandbox.create(guest, memoryOptions(opts));
+    try {
+      if (opts.json) {
+        const l = sandbox.layout;
+        const memory = { total: l.memSize, heap: l.heap.size, stack: l.stack.size, input: l.input.size, output: l.output.size };
+        process.stdout.write(JSON.stringify({ functions: sandbox.functions, memory }, null, 2) + '\n');
+      } else {
+        for (const f of sandbox.functions) process.stdout.write(formatSignature(f) + '\n');
+      }
+    } finally {
+      sandbox.dispose();
+    }
+  });
+}

@@ -1,0 +1,34 @@
+// exit-codes.ts: the documented exit statuses of hl (README, "Exit codes").
+import { ErrorCode, type ErrorCodeValue } from '../sandbox/errors';
+
+export const ExitCode = {
+  Ok: 0,
+  Failure: 1,
+  Usage: 2,
+  GuestError: 3,
+  InvalidGuest: 66,
+  KvmUnavailable: 69,
+  Cancelled: 124,
+  Crashed: 134,
+} as const;
+
+const byError: Record<ErrorCodeValue, number> = {
+  [ErrorCode.Usage]: ExitCode.Usage,
+  [ErrorCode.UnknownFunction]: ExitCode.Usage,
+  [ErrorCode.ImageUnreadable]: ExitCode.InvalidGuest,
+  [ErrorCode.InvalidGuest]: ExitCode.InvalidGuest,
+  [ErrorCode.KvmUnavailable]: ExitCode.KvmUnavailable,
+  [ErrorCode.GuestError]: ExitCode.GuestError,
+  [ErrorCode.GuestAborted]: ExitCode.Crashed,
+  [ErrorCode.GuestFault]: ExitCode.Crashed,
+  [ErrorCode.AbiViolation]: ExitCode.Crashed,
+  [ErrorCode.Cancelled]: ExitCode.Cancelled,
+  [ErrorCode.Poisoned]: ExitCode.Crashed,
+  [ErrorCode.Disposed]: ExitCode.Failure,
+  [ErrorCode.HostFunction]: ExitCode.Failure,
+  [ErrorCode.Internal]: ExitCode.Failure,
+};
+
+export function exitCodeFor(code: ErrorCodeValue): number {
+  return byError[code] ?? ExitCode.Failure;
+}

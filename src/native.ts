@@ -1,0 +1,63 @@
+// native.ts: the only module that loads the addon. It finds build/Release/hl.node
+// (or HL_ADDON_PATH), caches it and keeps the raw types private to src/.
+import * as path from 'node:path';
+import { ErrorCode, HlError } from './sandbox/errors';
+
+/** How a run of the vCPU ended, as the addon reports it. */
+export interface RawExit {
+  kind: 'io' | 'fault' | 'cancelled' | 'error';
+  port: number;
+  value: number;
+  rip: bigint;
+  rsp: bigint;
+  cr2: bigint;
+  /** Exception vector, -1 when unknown. */
+  vector: number;
+  /** Exception error code, -1 when none. */
+  errorCode: number;
+  reason: string;
+  errno: number;
+}
+
+export interface RawVm {
+  mapRange(gpa: number, len: number, flags: number): void;
+  write(gpa: number, data: Uint8Array): void;
+  read(gpa: number, len: number): Buffer;
+  /** With arguments: fresh registers; without: resume after an I/O exit. */
+  run(rip?: number, rsp?: number, rdi?: number): Promise<RawExit>;
+  kill(): void;
+  snapshot(gpa: number, len: number): void;
+  restore(): void;
+  close(): void;
+}
+
+export interface RawAddon {
+  Vm: new (memSize: number) => RawVm;
+  abiVersion: number;
+  maxGuestMemory: number;
+}
+
+/** Page flags of RawVm.mapRange (native/memory/layout.h). */
+export const MapFlags = { User: 1, Write: 2, Exec: 4 } as const;
+
+let cached: RawAddon | undefined;
+
+export function addonPath(): string {
+  return process.env.HL_ADDON_PATH ?? path.join(__dirname, '..', '..', 'build', 'Release', 'hl.node');
+}
+
+export function loadAddon(): RawAddon {
+  if (cached) return cached;
+  const file = addonPath();
+  try {
+    cached = require(file) as RawAddon;
+  } catch (err) {
+    throw new HlError(
+      ErrorCode.Internal,
+      `cannot load the native addon ${file}: ${(err as Error).message.split('\n')[0]} (run "npm install" in the hl package to build it; it needs g++, make and python3)`,
+      {},
+      { cause: err },
+    );
+  }
+  return cached;
+}

@@ -1,0 +1,38 @@
+// events.ts: the one seam through which observability (metrics, logs, traces)
+// watches a sandbox. Every method is optional; a throwing observer is ignored.
+import type { HlError } from './errors';
+
+export interface GuestLogRecord {
+  /** Hyperlight's guest levels: 0 trace, 1 debug, 2 info, 3 warn, 4 error, 5 critical. */
+  level: number;
+  message: string;
+  file: string;
+  line: number;
+}
+
+export interface SandboxObserver {
+  onCreate?(e: { durationUs: number; memSize: number }): void;
+  onCallStart?(e: { fn: string }): void;
+  onCallEnd?(e: { fn: string; durationUs: number; error?: HlError }): void;
+  /** The guest function returned an error. */
+  onGuestError?(e: { fn: string; code: number; message: string }): void;
+  onGuestLog?(e: GuestLogRecord): void;
+  onHostCall?(e: { fn: string; durationUs: number; error?: Error }): void;
+  onCancel?(e: { fn: string }): void;
+  onDispose?(): void;
+}
+
+/** Calls one observer method, never letting it break the sandbox. */
+export function notify<K extends keyof SandboxObserver>(
+  o: SandboxObserver | undefined,
+  key: K,
+  ...args: Parameters<NonNullable<SandboxObserver[K]>>
+): void {
+  const f = o?.[key] as ((...a: unknown[]) => void) | undefined;
+  if (!f) return;
+  try {
+    f.apply(o, args);
+  } catch {
+    // observers must not change the outcome of a call
+  }
+}

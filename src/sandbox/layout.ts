@@ -1,0 +1,75 @@
+// layout.ts: where the buffers, heap and stack of a sandbox go, above the
+// guest image (the fixed part of the map is in native/memory/layout.h).
+import * as abi from '../abi/constants';
+import { usage } from './errors';
+
+export interface MemoryOptions {
+  /** Guest heap in bytes (default 1 MiB). */
+  heapSize?: number;
+  /** Guest stack in bytes (default 256 KiB). */
+  stackSize?: number;
+  /** Buffer for a call and its arguments (default 64 KiB). */
+  inputSize?: number;
+  /** Buffer for results, logs and host-call requests (default 64 KiB). */
+  outputSize?: number;
+  /** Buffer for host-call replies (default 64 KiB). */
+  replySize?: number;
+}
+
+export const MEMORY_DEFAULTS: Required<MemoryOptions> = {
+  heapSize: 1024 * 1024,
+  stackSize: 256 * 1024,
+  inputSize: 64 * 1024,
+  outputSize: 64 * 1024,
+  replySize: 64 * 1024,
+};
+
+export interface Region {
+  addr: number;
+  size: number;
+}
+
+export interface Layout {
+  input: Region;
+  output: Region;
+  reply: Region;
+  heap: Region;
+  /** The unmapped page below the stack: a fault there is a stack overflow. */
+  stackGuard: Region;
+  stack: Region;
+  stackTop: number;
+  memSize: number;
+}
+
+const PAGE = abi.HL_PAGE_SIZE;
+const MIN: Record<keyof MemoryOptions, number> = { heapSize: PAGE, stackSize: 4 * PAGE, inputSize: PAGE, outputSize: PAGE, replySize: PAGE };
+
+export function computeLayout(imageEnd: number, options: MemoryOptions = {}): Layout {
+  const o = { ...MEMORY_DEFAULTS };
+  for (const key of Object.keys(MEMORY_DEFAULTS) as (keyof MemoryOptions)[]) {
+    const v = options[key];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v < MIN[key] || v > Number(abi.HL_MAX_GUEST_MEMORY)) {
+      throw usage(`${key} must be a whole number of bytes between ${MIN[key]} and ${abi.HL_MAX_GUEST_MEMORY}`);
+    }
+    o[key] = Math.ceil(v / PAGE) * PAGE;
+  }
+  let at = imageEnd;
+  const take = (size: number): Region => {
+    const r = { addr: at, size };
+    at += size;
+    return r;
+  };
+  const input = take(o.inputSize);
+  const output = take(o.outputSize);
+  const reply = take(o.replySize);
+  const heap = take(o.heapSize);
+  const stackGuard = take(PAGE);
+  const stack = take(o.stackSize);
+  const stackTop = at;
+  take(PAGE); // guard above the stack
+  if (at > Number(abi.HL_MAX_GUEST_MEMORY)) {
+    throw usage(`guest memory of ${at} bytes exceeds the limit of ${abi.HL_MAX_GUEST_MEMORY} bytes`);
+  }
+  return { input, output, reply, heap, stackGuard, stack, stackTop, memSize: at };
+}

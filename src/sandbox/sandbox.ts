@@ -1,0 +1,416 @@
+// sandbox.ts: a guest in its own micro-VM: create, list functions, call,
+// snapshot/restore, dispose. The exit loop lives here (policy); the addon only
+// runs the vCPU to the next exit.
+import { promises as fs } from 'node:fs';
+import * as abi from '../abi/constants';
+import { Reader, encodeCall, readMessage, violation, Writer } from '../abi/codec';
+import { type FunctionSignature, type JsValue, type ParamType, type ValueType, formatSignature, typeFromCode } from '../abi/types';
+import { MapFlags, type RawExit, type RawVm, loadAddon } from '../native';
+import { ErrorCode, GuestError, HlError, usage } from './errors';
+import { notify, type SandboxObserver } from './events';
+import { classifyFault } from './faults';
+import { type GuestImage, parseGuestImage } from './elf';
+import { computeLayout, type Layout, type MemoryOptions, type Region } from './layout';
+import { checkValue } from './values';
+
+/** A function the host offers to guests. */
+export interface HostFunction {
+  name: string;
+  params: ParamType[];
+  returns: ValueType;
+  fn: (...args: any[]) => unknown;
+}
+
+export interface SandboxOptions extends MemoryOptions {
+  hostFunctions?: HostFunction[];
+  observer?: SandboxObserver;
+  /** Lowest guest log level that leaves the VM (0 trace .. 5 critical, 6 off).
+   * Default: 0 when the observer has onGuestLog, else 6. */
+  guestLogLevel?: number;
+  /** Bounds guest initialisation (milliseconds). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  /** Cancels the call after this many milliseconds. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const MAX_LOG_FILE_LEN = 4096;
+const now = () => process.hrtime.bigint();
+const micros = (start: bigint) => Number(now() - start) / 1000;
+
+export class Sandbox {
+  private queue: Promise<unknown> = Promise.resolve();
+  private poison: HlError | undefined;
+  private disposed = false;
+  private hasSnapshot = false;
+  private readonly byName: Map<string, FunctionSignature>;
+  private readonly hostFns: Map<string, HostFunction>;
+
+  private constructor(
+    private readonly vm: RawVm,
+    private readonly image: GuestImage,
+    readonly layout: Layout,
+    private readonly options: SandboxOptions,
+    hostFns: Map<string, HostFunction>,
+    /** The functions the guest registered, in registration order. */
+    readonly functions: readonly FunctionSignature[],
+  ) {
+    this.byName = new Map(functions.map((f) => [f.name, f]));
+    this.hostFns = hostFns;
+  }
+
+  /** Loads a guest from a path or its bytes, boots it and reads its function table. */
+  static async create(guest: string | Uint8Array, options: SandboxOptions = {}): Promise<Sandbox> {
+    const start = now();
+    const bytes = typeof guest === 'string' ? await readImage(guest) : Buffer.from(guest.buffer, guest.byteOffset, guest.byteLength);
+    const image = parseGuestImage(bytes);
+    const layout = computeLayout(image.end, options);
+    const hostFns = checkHostFunctions(options.hostFunctions ?? []);
+    const addon = loadAddon();
+    let vm: RawVm;
+    try {
+      vm = new addon.Vm(layout.memSize);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code === 'KVM_UNAVAILABLE') throw new HlError(ErrorCode.KvmUnavailable, `KVM is not usable: ${e.message} (run "hl doctor")`, {}, { cause: err });
+      throw new HlError(ErrorCode.Internal, `cannot create the VM: ${e.message}`, {}, { cause: err });
+    }
+    try {
+      loadInto(vm, image, layout);
+      const level = options.guestLogLevel ?? (options.observer?.onGuestLog ? abi.HL_LOG_TRACE : abi.HL_LOG_OFF);
+      writePeb(vm, layout, level);
+      const box = new Sandbox(vm, image, layout, options, hostFns, []);
+      const fns = await box.guarded('(init)', options, async () => {
+        const done = await box.drive(vm.run(image.entry, layout.stackTop, abi.HL_PEB_ADDR), '(init)');
+        return readFunctionTable(done.reader, done.kind);
+      });
+      const sandbox = new Sandbox(vm, image, layout, options, hostFns, fns);
+      notify(options.observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
+      return sandbox;
+    } catch (err) {
+      vm.close();
+      throw err;
+    }
+  }
+
+  /** The signature of a guest function, if the guest has it. */
+  signature(name: string): FunctionSignature | undefined {
+    return this.byName.get(name);
+  }
+
+  /** True after a crash or cancellation, until restore(). */
+  get poisoned(): boolean {
+    return this.poison !== undefined;
+  }
+
+  /** Calls a guest function; arguments are checked against its signature. Calls on one sandbox run one at a time. */
+  call(name: string, args: unknown[] = [], options: CallOptions = {}): Promise<JsValue> {
+    const run = this.queue.then(() => this.callNow(name, args, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the running call (if any): it fails with CANCELLED and poisons the sandbox. */
+  kill(): void {
+    if (!this.disposed) this.vm.kill();
+  }
+
+  /** Saves the guest's memory (globals, heap) so restore() can return to this point. */
+  snapshot(): void {
+    this.checkUsable(false);
+    const range = this.snapshotRange();
+    this.vm.snapshot(range.addr, range.size);
+    this.hasSnapshot = true;
+  }
+
+  /** Returns to the last snapshot and clears a poisoned state. */
+  restore(): void {
+    this.checkUsable(false);
+    if (!this.hasSnapshot) throw usage('no snapshot to restore: call snapshot() first');
+    this.vm.restore();
+    this.poison = undefined;
+  }
+
+  /** Changes the lowest guest log level that leaves the VM; applies to the next call. */
+  setGuestLogLevel(level: number): void {
+    if (!Number.isInteger(level) || level < 0 || level > abi.HL_LOG_OFF) throw usage('guest log level must be 0..6');
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(level);
+    this.vm.write(abi.HL_PEB_ADDR + abi.HlPebOffsets.max_log_level, b);
+  }
+
+  /** Frees the VM. Idempotent; also happens when the sandbox is garbage collected or the process exits. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.vm.close();
+    notify(this.options.observer, 'onDispose');
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private checkUsable(checkPoison = true): void {
+    if (this.disposed) throw new HlError(ErrorCode.Disposed, 'the sandbox was disposed');
+    if (checkPoison && this.poison) {
+      throw new HlError(ErrorCode.Poisoned, `the sandbox is poisoned by an earlier failure (${this.poison.message}); restore() it to call again`, { cause: this.poison.code });
+    }
+  }
+
+  private async callNow(name: string, args: unknown[], options: CallOptions): Promise<JsValue> {
+    this.checkUsable();
+    const sig = this.byName.get(name);
+    if (!sig) throw new HlError(ErrorCode.UnknownFunction, `the guest has no function "${name}"${suggest(name, [...this.byName.keys()])}`);
+    if (args.length !== sig.params.length) {
+      throw usage(`${formatSignature(sig)} takes ${sig.params.length} argument${sig.params.length === 1 ? '' : 's'}, got ${args.length}`);
+    }
+    const typed = sig.params.map((type, i) => ({ type, value: checkValue(type, args[i], `argument ${i + 1} of ${name}`) }));
+    const msg = encodeCall(this.layout.input.size, name, typed);
+    this.vm.write(this.layout.input.addr, msg);
+    const obs = this.options.observer;
+    notify(obs, 'onCallStart', { fn: name });
+    const start = now();
+    try {
+      const result = await this.guarded(name, options, async () => {
+        const done = await this.drive(this.vm.run(this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR), name);
+        return readResult(done.kind, done.reader, sig);
+      });
+      notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start) });
+      return result;
+    } catch (err) {
+      const e = err instanceof HlError ? err : new HlError(ErrorCode.Internal, String((err as Error)?.message ?? err), {}, { cause: err });
+      if (e instanceof GuestError) notify(obs, 'onGuestError', { fn: name, code: e.guestCode, message: e.guestMessage });
+      notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
+      throw e;
+    }
+  }
+
+  /** Runs `body` under the timeout and signal, poisoning the sandbox on crash or cancellation. */
+  private async guarded<T>(fn: string, options: CallOptions, body: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const signal = options.signal;
+    const onAbort = () => this.vm.kill();
+    if (signal?.aborted) throw new HlError(ErrorCode.Cancelled, `call to ${fn} cancelled before it started`);
+    if (options.timeoutMs !== undefined) timer = setTimeout(onAbort, Math.max(0, options.timeoutMs));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await body();
+    } catch (err) {
+      if (err instanceof HlError && err.code === ErrorCode.Cancelled) {
+        notify(this.options.observer, 'onCancel', { fn });
+        const reason = signal?.aborted && signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+        const why = options.timeoutMs !== undefined && !signal?.aborted ? `: timed out after ${options.timeoutMs} ms` : reason;
+        err = new HlError(ErrorCode.Cancelled, `${fn} cancelled${why}`, { function: fn });
+      }
+      if (err instanceof HlError && POISONING.has(err.code)) this.poison = err;
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Drives the vCPU until the guest's done-exit, serving host calls and logs on the way. */
+  private async drive(first: Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
+    let exit = await first;
+    for (;;) {
+      if (exit.kind === 'cancelled') throw new HlError(ErrorCode.Cancelled, `${fn} cancelled`);
+      if (exit.kind === 'fault') throw classifyFault(exit, this.layout, fn);
+      if (exit.kind === 'error') throw new HlError(ErrorCode.Internal, `KVM failed during ${fn}: ${exit.reason}${exit.errno ? ` (errno ${exit.errno})` : ''}`);
+      const msg = this.readGuestMessage(this.layout.output);
+      switch (exit.port) {
+        case abi.HL_PORT_DONE:
+          return msg;
+        case abi.HL_PORT_LOG:
+          this.handleLog(msg.kind, msg.reader);
+          break;
+        case abi.HL_PORT_HOSTCALL:
+          await this.handleHostCall(msg.kind, msg.reader);
+          break;
+        case abi.HL_PORT_ABORT: {
+          if (msg.kind !== abi.HL_MSG_ABORT) throw violation(`message kind ${msg.kind} on the abort port`);
+          const code = msg.reader.i32();
+          msg.reader.u32();
+          const text = msg.reader.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+          throw new HlError(ErrorCode.GuestAborted, `guest aborted in ${fn} with code ${code}: ${text}`, { guestCode: code, guestMessage: text, function: fn });
+        }
+        default:
+          throw violation(`write to port 0x${exit.port.toString(16)}`);
+      }
+      exit = await this.vm.run();
+    }
+  }
+
+  private readGuestMessage(r: Region): { kind: number; reader: Reader } {
+    const head = this.vm.read(r.addr, abi.HlMsgSize);
+    const len = head.readUInt32LE(abi.HlMsgOffsets.len);
+    if (len > r.size - abi.HlMsgSize) throw violation(`message length ${len} runs past the ${r.size}-byte output buffer`);
+    return readMessage(this.vm.read(r.addr, abi.HlMsgSize + len));
+  }
+
+  private handleLog(kind: number, r: Reader): void {
+    if (kind !== abi.HL_MSG_LOG) throw violation(`message kind ${kind} on the log port`);
+    const level = r.u32();
+    const line = r.u32();
+    const message = r.string();
+    const file = r.string(MAX_LOG_FILE_LEN);
+    if (level > abi.HL_LOG_CRITICAL) throw violation(`log level ${level}`);
+    notify(this.options.observer, 'onGuestLog', { level, message, file, line });
+  }
+
+  private async handleHostCall(kind: number, r: Reader): Promise<void> {
+    if (kind !== abi.HL_MSG_HOSTCALL) throw violation(`message kind ${kind} on the host-call port`);
+    const argc = r.u32();
+    const retCode = r.u32();
+    const name = r.string(abi.HL_MAX_NAME_LEN);
+    if (argc > abi.HL_MAX_ARGS) throw violation(`host call with ${argc} arguments`);
+    const args = Array.from({ length: argc }, () => r.value());
+    const ret = typeFromCode(retCode);
+    const start = now();
+    const w = new Writer(this.layout.reply.size, `the reply of host function ${name}`);
+    let reply: Buffer;
+    let error: Error | undefined;
+    try {
+      const hf = this.hostFns.get(name);
+      if (!hf) throw new HlError(ErrorCode.HostFunction, `unknown host function "${name}"`);
+      if (ret !== hf.returns) throw new HlError(ErrorCode.HostFunction, `host function ${name} returns ${hf.returns}, the guest expected ${ret ?? retCode}`);
+      if (args.length !== hf.params.length || args.some((a, i) => a.type !== hf.params[i])) {
+        throw new HlError(ErrorCode.HostFunction, `host function ${name}(${hf.params.join(', ')}) called with (${args.map((a) => a.type).join(', ')})`);
+      }
+      const value = checkValue(hf.returns, await hf.fn(...args.map((a) => a.value)), `the result of host function ${name}`);
+      reply = w.value(hf.returns, value).finish(abi.HL_MSG_RESULT);
+    } catch (err) {
+      error = err as Error;
+      const text = String(error?.message ?? err).slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+      reply = new Writer(this.layout.reply.size, 'a host error').u32(abi.HL_ERR_HOST_FUNCTION).u32(0).value('string', text).finish(abi.HL_MSG_ERROR);
+    }
+    notify(this.options.observer, 'onHostCall', { fn: name, durationUs: micros(start), error });
+    this.vm.write(this.layout.reply.addr, reply);
+  }
+
+  private snapshotRange(): Region {
+    const writable = this.image.segments.filter((s) => s.write);
+    const from = writable.length ? Math.floor(writable[0].vaddr / abi.HL_PAGE_SIZE) * abi.HL_PAGE_SIZE : this.layout.heap.addr;
+    return { addr: from, size: this.layout.heap.addr + this.layout.heap.size - from };
+  }
+}
+
+/** Reads the result message of a call: a value of the declared type, or a guest error. */
+function readResult(kind: number, r: Reader, sig: FunctionSignature): JsValue {
+  if (kind === abi.HL_MSG_ERROR) {
+    const code = r.i32();
+    r.u32();
+    throw new GuestError(code, r.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN), sig.name);
+  }
+  if (kind !== abi.HL_MSG_RESULT) throw violation(`message kind ${kind} where a result was expected`);
+  const v = r.value();
+  if (v.type !== sig.returns) throw violation(`${sig.name} returned a ${v.type}, but declares ${sig.returns}`);
+  return v.value;
+}
+const POISONING
+ = new Set<string>([ErrorCode.Cancelled, ErrorCode.GuestFault, ErrorCode.GuestAborted, ErrorCode.AbiViolation, ErrorCode.Internal]);
+
+async function readImage(file: string): Promise<Buffer> {
+  try {
+    const st = await fs.stat(file);
+    if (st.isDirectory()) throw new HlError(ErrorCode.ImageUnreadable, `cannot read guest ${file}: it is a directory`);
+    if (st.size > 256 * 1024 * 1024) throw new HlError(ErrorCode.InvalidGuest, `not a valid hl guest: ${file} is ${st.size} bytes, more than any guest image`);
+    return await fs.readFile(file);
+  } catch (err) {
+    if (err instanceof HlError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new HlError(ErrorCode.ImageUnreadable, `cannot read guest ${file}: ${why}`, {}, { cause: err });
+  }
+}
+
+function loadInto(vm: RawVm, image: GuestImage, layout: Layout): void {
+  const page = abi.HL_PAGE_SIZE;
+  vm.mapRange(abi.HL_PEB_ADDR, page, MapFlags.User);
+  for (const s of image.segments) {
+    const from = Math.floor(s.vaddr / page) * page;
+    const to = Math.ceil((s.vaddr + s.memsz) / page) * page;
+    vm.mapRange(from, to - from, MapFlags.User | (s.write ? MapFlags.Write : 0) | (s.exec ? MapFlags.Exec : 0));
+    vm.write(s.vaddr, s.data);
+  }
+  const rw = MapFlags.User | MapFlags.Write;
+  for (const r of [layout.input, layout.output, layout.reply, layout.heap, layout.stack]) vm.mapRange(r.addr, r.size, rw);
+}
+
+function writePeb(vm: RawVm, layout: Layout, logLevel: number): void {
+  const o = abi.HlPebOffsets;
+  const b = Buffer.alloc(abi.HlPebSize);
+  b.writeBigUInt64LE(abi.HL_GUEST_MAGIC, o.magic);
+  b.writeUInt32LE(abi.HL_ABI_VERSION, o.abi_version);
+  b.writeUInt32LE(logLevel, o.max_log_level);
+  const put = (off: number, v: number) => b.writeBigUInt64LE(BigInt(v), off);
+  put(o.input_addr, layout.input.addr);
+  put(o.input_size, layout.input.size);
+  put(o.output_addr, layout.output.addr);
+  put(o.output_size, layout.output.size);
+  put(o.reply_addr, layout.reply.addr);
+  put(o.reply_size, layout.reply.size);
+  put(o.heap_addr, layout.heap.addr);
+  put(o.heap_size, layout.heap.size);
+  put(o.stack_top, layout.stackTop);
+  put(o.stack_size, layout.stack.size);
+  vm.write(abi.HL_PEB_ADDR, b);
+}
+
+/** Parses the FUNCTIONS message the guest sends at the end of its init. */
+function readFunctionTable(r: Reader, kind: number): FunctionSignature[] {
+  if (kind !== abi.HL_MSG_FUNCTIONS) throw violation(`init ended with message kind ${kind}, not a function table`);
+  const count = r.u32();
+  r.u32();
+  if (count > abi.HL_MAX_FUNCTIONS) throw violation(`${count} functions (the limit is ${abi.HL_MAX_FUNCTIONS})`);
+  const fns: FunctionSignature[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const name = r.string(abi.HL_MAX_NAME_LEN);
+    const sig = r.value(1 + abi.HL_MAX_ARGS);
+    if (sig.type !== 'bytes' || (sig.value as Uint8Array).length < 1) throw violation(`bad signature for ${name}`);
+    const types = [...(sig.value as Uint8Array)].map((c) => typeFromCode(c));
+    if (types.some((t) => t === undefined) || types.slice(1).includes('void')) throw violation(`bad signature for ${name}`);
+    if (name.length === 0 || seen.has(name)) throw violation(`function name "${name}" empty or registered twice`);
+    seen.add(name);
+    fns.push({ name, returns: types[0]!, params: types.slice(1) as ParamType[] });
+  }
+  return fns;
+}
+
+function checkHostFunctions(list: HostFunction[]): Map<string, HostFunction> {
+  const m = new Map<string, HostFunction>();
+  for (const f of list) {
+    if (!f || typeof f.name !== 'string' || f.name.length === 0 || f.name.length > abi.HL_MAX_NAME_LEN) throw usage('host function names must be 1-255 characters');
+    if (typeof f.fn !== 'function') throw usage(`host function ${f.name} has no fn`);
+    if (!Array.isArray(f.params) || f.params.length > abi.HL_MAX_ARGS) throw usage(`host function ${f.name}: params must be an array of at most ${abi.HL_MAX_ARGS} types`);
+    m.set(f.name, f);
+  }
+  return m;
+}
+
+/** " (did you mean X?)" for a near miss, else "". */
+export function suggest(name: string, candidates: string[]): string {
+  const lower = name.toLowerCase();
+  const hit = candidates.find((c) => c.toLowerCase() === lower) ?? candidates.find((c) => distance(c.toLowerCase(), lower) <= 2);
+  return hit ? ` (did you mean "${hit}"?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length];
+}

@@ -1,0 +1,41 @@
+// helpers.ts: shared fixtures for the tap suite (real addon, real KVM).
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Sandbox, type HostFunction, type SandboxOptions } from '../src/sandbox';
+
+export const root = path.join(__dirname, '..', '..');
+export const guest = (name: string) => path.join(root, 'guests', 'bin', `${name}.bin`);
+export const simpleguest = guest('simpleguest');
+export const hlBin = path.join(root, 'bin', 'hl');
+
+export const hostFunctions: HostFunction[] = [
+  { name: 'HostAdd', params: ['int32', 'int32'], returns: 'int32', fn: (a: number, b: number) => (a + b) | 0 },
+  { name: 'HostPrint', params: ['string'], returns: 'int32', fn: (s: string) => Buffer.byteLength(s) },
+];
+
+export function create(name = 'simpleguest', options: SandboxOptions = {}): Promise<Sandbox> {
+  return Sandbox.create(guest(name), { hostFunctions, ...options });
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  raw: Buffer;
+}
+
+export function hl(args: string[], options: SpawnSyncOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: 60_000, ...options, env: { ...process.env, HL_LOG: '', RUST_LOG: '', ...options.env } });
+  const raw = Buffer.isBuffer(r.stdout) ? r.stdout : Buffer.from(r.stdout ?? '');
+  return { status: r.status, stdout: raw.toString('utf8'), stderr: String(r.stderr ?? ''), raw };
+}
+
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+export function threadCount(): number {
+  const m = /Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : -1;
+}
