@@ -18,7 +18,21 @@ VcpuThread::VcpuThread(KvmVm& vm, Done on_done) : vm_(vm), on_done_(std::move(on
   vm_.set_runner_thread(thread_.native_handle());
 }
 
-VcpuThread::~VcpuThread() { stop(); }
+VcpuThread::~VcpuThread() {
+  if (retired_vm_ || finished_.load()) join();
+  else stop();
+}
+
+void VcpuThread::retire(std::unique_ptr<KvmVm> vm, std::shared_ptr<GuestMemory> mem) {
+  vm->clear_runner_thread();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    retired_vm_ = std::move(vm);
+    retired_mem_ = std::move(mem);
+    state_.store(2);
+  }
+  cv_.notify_one();
+}
 
 void VcpuThread::submit(bool fresh, uint64_t rip, uint64_t rsp, uint64_t rdi) {
   {
@@ -53,7 +67,12 @@ void VcpuThread::main() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return state_.load() != 0; });
-      if (state_.load() == 2) return;
+      if (state_.load() == 2) {
+        retired_vm_.reset();  // close the VM fds before unmapping its memory
+        retired_mem_.reset();
+        finished_.store(true);
+        return;
+      }
       fresh = fresh_;
       rip = rip_;
       rsp = rsp_;

@@ -23,8 +23,10 @@ export interface RawVm {
   mapRange(gpa: number, len: number, flags: number): void;
   write(gpa: number, data: Uint8Array): void;
   read(gpa: number, len: number): Buffer;
-  /** With arguments: fresh registers; without: resume after an I/O exit. */
-  run(rip?: number, rsp?: number, rdi?: number): Promise<RawExit>;
+  /** With rip/rsp/rdi: fresh registers; without: resume after an I/O exit.
+   * Waits up to spinUs on the calling thread and returns the exit directly;
+   * past that, returns a Promise (the event loop stays free). */
+  run(spinUs: number, rip?: number, rsp?: number, rdi?: number): RawExit | Promise<RawExit>;
   kill(): void;
   snapshot(gpa: number, len: number): void;
   restore(): void;

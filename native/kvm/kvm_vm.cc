@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <vector>
 #include "cpu_x86_64.h"
 
@@ -19,6 +20,25 @@ namespace {
 std::string sys(const char* what) { return std::string(what) + ": " + strerror(errno); }
 
 void on_kick(int) {}  // only interrupts KVM_RUN
+
+// KVM_GET_SUPPORTED_CPUID does not change while the process lives: ask once.
+const std::vector<uint8_t>& supported_cpuid(int kvm_fd) {
+  static std::mutex mu;
+  static std::vector<uint8_t> cached;
+  static bool done = false;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!done) {
+    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
+    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
+    cpuid->nent = 256;
+    if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
+      buf.resize(sizeof(kvm_cpuid2) + cpuid->nent * sizeof(kvm_cpuid_entry2));
+      cached = std::move(buf);
+    }
+    done = true;
+  }
+  return cached;
+}
 
 }  // namespace
 
@@ -61,10 +81,9 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
     sync_regs_ = (ioctl(kvm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
 
     // Give the guest the host's CPUID, so the FPU/SSE/XSAVE features it uses are declared.
-    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
-    cpuid->nent = 256;
-    if (ioctl(kvm_fd_, KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
+    const std::vector<uint8_t>& buf = supported_cpuid(kvm_fd_);
+    if (!buf.empty()) {
+      auto* cpuid = reinterpret_cast<const kvm_cpuid2*>(buf.data());
       for (uint32_t i = 0; i < cpuid->nent; i++)
         if (cpuid->entries[i].function == 1) osxsave_ = (cpuid->entries[i].ecx >> 26) & 1;  // XSAVE
       ioctl(vcpu_fd_, KVM_SET_CPUID2, cpuid);
