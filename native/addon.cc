@@ -125,12 +125,8 @@ class Vm : public Napi::ObjectWrap<Vm> {
   Napi::Value Write(const Napi::CallbackInfo& info) {
     if (!CheckOpen(info.Env())) return info.Env().Undefined();
     auto buf = info[1].As<Napi::Uint8Array>();
-    uint8_t* p = mem_->checked(U64(info[0]), buf.ByteLength());
-    if (!p) {
+    if (!mem_->write(U64(info[0]), buf.Data(), buf.ByteLength()))
       coded_error(info.Env(), "OUT_OF_BOUNDS", "write outside guest memory").ThrowAsJavaScriptException();
-      return info.Env().Undefined();
-    }
-    memcpy(p, buf.Data(), buf.ByteLength());
     return info.Env().Undefined();
   }
 
@@ -212,6 +208,11 @@ class Vm : public Napi::ObjectWrap<Vm> {
 
   Napi::Value Snapshot(const Napi::CallbackInfo& info) {
     if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    if (run_state_.load() != kIdle) {
+      coded_error(info.Env(), "BUSY", "cannot snapshot while a run is in progress").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    if (!SyncDirty(info.Env())) return info.Env().Undefined();
     std::string err = mem_->snapshot(U64(info[0]), U64(info[1]));
     if (!err.empty()) coded_error(info.Env(), "LAYOUT", err).ThrowAsJavaScriptException();
     return info.Env().Undefined();
@@ -223,16 +224,29 @@ class Vm : public Napi::ObjectWrap<Vm> {
       coded_error(info.Env(), "BUSY", "cannot restore while a run is in progress").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
-    if (!mem_->restore()) {
+    if (!SyncDirty(info.Env())) return info.Env().Undefined();
+    int64_t pages = mem_->restore();
+    if (pages < 0) {
       coded_error(info.Env(), "NO_SNAPSHOT", "no snapshot to restore").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
+    // Ring 3 cannot change the special registers; only a fault leaves them odd.
+    bool reset_cpu = info.Length() > 0 && info[0].ToBoolean().Value();
     try {
-      vm_->reset_cpu();
+      if (reset_cpu) vm_->reset_cpu();
     } catch (const std::exception& e) {
       coded_error(info.Env(), "KVM_FAILED", e.what()).ThrowAsJavaScriptException();
     }
-    return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), static_cast<double>(pages));
+  }
+
+  bool SyncDirty(Napi::Env env) {
+    if (!vm_->fetch_dirty_log(dirty_)) {
+      coded_error(env, "KVM_FAILED", "KVM_GET_DIRTY_LOG failed").ThrowAsJavaScriptException();
+      return false;
+    }
+    mem_->note_dirty(dirty_);
+    return true;
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -251,6 +265,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
   std::unique_ptr<VcpuThread> thread_;
   Tsfn tsfn_;
   VmExit last_exit_;
+  std::vector<uint64_t> dirty_;
   std::unique_ptr<Napi::Promise::Deferred> pending_;
   enum : int { kIdle, kPolled, kAsync, kDone };
   std::atomic<int> run_state_{kIdle};

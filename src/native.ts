@@ -28,8 +28,11 @@ export interface RawVm {
    * past that, returns a Promise (the event loop stays free). */
   run(spinUs: number, rip?: number, rsp?: number, rdi?: number): RawExit | Promise<RawExit>;
   kill(): void;
+  /** Saves the pages of the range that hold data (tracked with KVM's dirty log). */
   snapshot(gpa: number, len: number): void;
-  restore(): void;
+  /** Copies back the pages changed since the snapshot; returns how many.
+   * resetCpu also puts the special registers back (after a fault). */
+  restore(resetCpu?: boolean): number;
   close(): void;
 }
 

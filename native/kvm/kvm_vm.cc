@@ -66,6 +66,7 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
     if (vm_fd_ < 0) throw KvmError(KvmError::kUnavailable, sys("KVM_CREATE_VM"));
     kvm_userspace_memory_region region{};
     region.slot = 0;
+    region.flags = KVM_MEM_LOG_DIRTY_PAGES;  // restore() copies back only what the guest wrote
     region.guest_phys_addr = 0;
     region.memory_size = mem_->size();
     region.userspace_addr = reinterpret_cast<uint64_t>(mem_->host_base());
@@ -129,6 +130,14 @@ void KvmVm::reset_cpu() {
   fpu.fcw = 0x37f;
   fpu.mxcsr = 0x1f80;
   ioctl(vcpu_fd_, KVM_SET_FPU, &fpu);
+}
+
+bool KvmVm::fetch_dirty_log(std::vector<uint64_t>& bitmap) {
+  bitmap.assign((mem_->size() / kPageSize + 63) / 64, 0);
+  kvm_dirty_log log{};
+  log.slot = 0;
+  log.dirty_bitmap = bitmap.data();
+  return ioctl(vm_fd_, KVM_GET_DIRTY_LOG, &log) == 0;
 }
 
 void KvmVm::request_cancel() {

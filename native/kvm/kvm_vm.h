@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <pthread.h>
 #include <string>
+#include <vector>
 #include "../memory/guest_memory.h"
 #include "vm_exit.h"
 
@@ -30,6 +31,9 @@ class KvmVm {
   // that needs the host. resume() continues after an I/O exit.
   VmExit run_from(uint64_t rip, uint64_t rsp, uint64_t rdi);
   VmExit resume();
+
+  // Reads and clears the dirty-page log of guest memory (one bit per page).
+  bool fetch_dirty_log(std::vector<uint64_t>& bitmap);
 
   // Puts the special registers back (after a fault, before the next call).
   void reset_cpu();

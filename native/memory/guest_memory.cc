@@ -13,6 +13,8 @@ GuestMemory::GuestMemory(uint64_t size) : size_(size) {
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::runtime_error(std::string("mmap guest memory: ") + strerror(errno));
   base_ = static_cast<uint8_t*>(p);
+  touched_.assign(size / kPageSize, false);
+  changed_.assign(size / kPageSize, false);
   // The PML4 is the first table.
   alloc_table();
 }
@@ -64,18 +66,65 @@ std::string GuestMemory::map_range(gpa_t gpa, uint64_t len, uint32_t flags) {
   return "";
 }
 
-std::string GuestMemory::snapshot(gpa_t gpa, uint64_t len) {
+void GuestMemory::mark(gpa_t gpa, uint64_t len) {
+  if (len == 0) return;
+  for (uint64_t p = gpa / kPageSize; p <= (gpa + len - 1) / kPageSize; p++) {
+    touched_[p] = true;
+    changed_[p] = true;
+  }
+}
+
+bool GuestMemory::write(gpa_t gpa, const uint8_t* data, uint64_t len) {
   uint8_t* p = checked(gpa, len);
-  if (!p || gpa < kPageTablesEnd) return "snapshot range outside guest memory";
-  snap_gpa_ = gpa;
-  snap_.assign(p, p + len);
+  if (!p) return false;
+  memcpy(p, data, len);
+  mark(gpa, len);
+  return true;
+}
+
+void GuestMemory::note_dirty(const std::vector<uint64_t>& bitmap) {
+  uint64_t pages = size_ / kPageSize;
+  for (uint64_t w = 0; w < bitmap.size() && w * 64 < pages; w++) {
+    uint64_t bits = bitmap[w];
+    while (bits) {
+      uint64_t p = w * 64 + __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (p < pages) touched_[p] = changed_[p] = true;
+    }
+  }
+}
+
+std::string GuestMemory::snapshot(gpa_t gpa, uint64_t len) {
+  if (gpa % kPageSize || len % kPageSize || !checked(gpa, len) || gpa < kPageTablesEnd)
+    return "snapshot range outside guest memory";
+  snap_first_ = gpa / kPageSize;
+  snap_pages_ = len / kPageSize;
+  saved_index_.assign(snap_pages_, kNone);
+  saved_.clear();
+  for (uint64_t i = 0; i < snap_pages_; i++) {
+    uint64_t p = snap_first_ + i;
+    if (!touched_[p]) continue;  // never written: zero
+    saved_index_[i] = static_cast<uint32_t>(saved_.size() / kPageSize);
+    saved_.insert(saved_.end(), base_ + p * kPageSize, base_ + (p + 1) * kPageSize);
+  }
+  for (uint64_t i = 0; i < snap_pages_; i++) changed_[snap_first_ + i] = false;
+  has_snapshot_ = true;
   return "";
 }
 
-bool GuestMemory::restore() {
-  if (snap_.empty()) return false;
-  memcpy(base_ + snap_gpa_, snap_.data(), snap_.size());
-  return true;
+int64_t GuestMemory::restore() {
+  if (!has_snapshot_) return -1;
+  int64_t n = 0;
+  for (uint64_t i = 0; i < snap_pages_; i++) {
+    uint64_t p = snap_first_ + i;
+    if (!changed_[p]) continue;
+    changed_[p] = false;
+    uint8_t* dst = base_ + p * kPageSize;
+    if (saved_index_[i] == kNone) memset(dst, 0, kPageSize);
+    else memcpy(dst, saved_.data() + uint64_t(saved_index_[i]) * kPageSize, kPageSize);
+    n++;
+  }
+  return n;
 }
 
 }  // namespace hl

@@ -7,8 +7,8 @@
 //   0x003000 | (unmapped)                   |
 //   0x010000 | page tables (not mapped)     |  HL_PT_ADDR, grow up
 //   0x200000 | guest ELF image              |  HL_IMAGE_BASE (text R-X, rodata R, data RW-NX)
-//            | input | output | reply       |  user RW-NX, sizes from src/sandbox/layout.ts
-//            | heap                         |  user RW-NX
+//            | heap                         |  user RW-NX, sizes from src/sandbox/layout.ts
+//            | input | output | reply       |  user RW-NX
 //            | guard page (never mapped)    |
 //            | stack                        |  user RW-NX, grows down
 //            | guard page (never mapped)    |

@@ -60,10 +60,12 @@ export function computeLayout(imageEnd: number, options: MemoryOptions = {}): La
     at += size;
     return r;
   };
+  // The heap sits right after the image so that snapshots (image data + heap)
+  // are one range without the scratch buffers, which every call rewrites.
+  const heap = take(o.heapSize);
   const input = take(o.inputSize);
   const output = take(o.outputSize);
   const reply = take(o.replySize);
-  const heap = take(o.heapSize);
   const stackGuard = take(PAGE);
   const stack = take(o.stackSize);
   const stackTop = at;

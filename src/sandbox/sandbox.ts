@@ -51,7 +51,6 @@ export class Sandbox {
   private queue: Promise<unknown> = Promise.resolve();
   private poison: HlError | undefined;
   private disposed = false;
-  private hasSnapshot = false;
   /** Calls requested, calls finished, and the call kill() aimed at (generation numbers). */
   private requested = 0;
   private finished = 0;
@@ -100,6 +99,7 @@ export class Sandbox {
         return readFunctionTable(done.reader, done.kind);
       });
       const sandbox = new Sandbox(vm, image, layout, options, hostFns, fns);
+      sandbox.snapshot(); // restore() always has a state to return to: right after init
       notify(options.observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
       return sandbox;
     } catch (err) {
@@ -135,20 +135,21 @@ export class Sandbox {
     this.vm.kill();
   }
 
-  /** Saves the guest's memory (globals, heap) so restore() can return to this point. */
+  /** Saves the guest's memory (globals, heap) so restore() can return to this
+   * point. create() takes the first snapshot right after the guest's init. */
   snapshot(): void {
-    this.checkUsable(false);
+    this.checkIdle('snapshot');
     const range = this.snapshotRange();
     this.vm.snapshot(range.addr, range.size);
-    this.hasSnapshot = true;
   }
 
-  /** Returns to the last snapshot and clears a poisoned state. */
-  restore(): void {
-    this.checkUsable(false);
-    if (!this.hasSnapshot) throw usage('no snapshot to restore: call snapshot() first');
-    this.vm.restore();
+  /** Returns to the last snapshot and clears a poisoned state. Cost grows with
+   * the pages the guest wrote since (a 4 KiB copy each). Returns that count. */
+  restore(): number {
+    this.checkIdle('restore');
+    const pages = this.vm.restore(this.poison !== undefined);
     this.poison = undefined;
+    return pages;
   }
 
   /** Changes the lowest guest log level that leaves the VM; applies to the next call. */
@@ -169,6 +170,11 @@ export class Sandbox {
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  private checkIdle(what: string): void {
+    this.checkUsable(false);
+    if (this.finished !== this.requested) throw usage(`cannot ${what} while a call is in flight; await it first`);
   }
 
   private checkUsable(checkPoison = true): void {
