@@ -21,6 +21,7 @@ export const nowUs = () => Number(process.hrtime.bigint()) / 1000;
 export interface RawBaseline {
   lifecycleUs: number;
   callUs: number;
+  killUs: number;
 }
 
 /** Builds bench/raw_kvm.c with the system gcc and runs it with the same memory size. */
@@ -28,7 +29,7 @@ export function rawBaseline(iterations: number, memBytes: number): RawBaseline {
   const out = path.join(root, 'build', 'bench');
   mkdirSync(out, { recursive: true });
   const exe = path.join(out, 'raw_kvm');
-  execFileSync('gcc', ['-O2', '-I', path.join(root, 'guests/sdk/include'), '-o', exe, path.join(root, 'bench/raw_kvm.c')]);
+  execFileSync('gcc', ['-O2', '-I', path.join(root, 'guests/sdk/include'), '-o', exe, path.join(root, 'bench/raw_kvm.c'), '-lpthread']);
   return JSON.parse(execFileSync(exe, [String(iterations), String(memBytes)], { encoding: 'utf8' }));
 }
 

@@ -4,9 +4,13 @@
  *   lifecycle: CREATE_VM, memory region of MEM bytes, CREATE_VCPU, sregs,
  *              run to the first exit, close
  *   call:      set RIP/RSP through sync_regs + KVM_RUN to the done-exit
+ *   kill:      a guest spins (jmp .) on a thread; immediate_exit + pthread_kill
+ *              until its KVM_RUN returns EINTR
  * Prints one JSON object of medians in microseconds.
  * Usage: raw_kvm [iterations] [memory-bytes] */
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/kvm.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,8 +67,8 @@ static void vm_create(int kvm, struct vm *v, size_t mem_size) {
   memset(t + 104, 0xff, 35);
   t[104 + HL_PORT_DONE / 8] = 0xf0;
   pd[0] = 0x14000 | 7; ((uint64_t *)(v->mem + 0x14000))[1] = 0x1000 | 3; /* GDT page, supervisor */
-  /* code: out %eax,%dx ; jmp back to the out */
-  uint8_t code[] = { 0x66, 0xba, HL_PORT_DONE & 0xff, HL_PORT_DONE >> 8, 0xef, 0xeb, 0xfb };
+  /* mov $port,%dx; out %eax,%dx; jmp . (the kill scenario starts at the jmp) */
+  uint8_t code[] = { 0x66, 0xba, HL_PORT_DONE & 0xff, HL_PORT_DONE >> 8, 0xef, 0xeb, 0xfe };
   memcpy(v->mem + CODE, code, sizeof code);
   struct kvm_sregs s;
   CHECK(ioctl(v->vcpu, KVM_GET_SREGS, &s));
@@ -84,6 +88,40 @@ static void vm_call(struct vm *v) {
     fprintf(stderr, "unexpected exit %d\n", v->run->exit_reason);
     exit(1);
   }
+}
+
+static volatile double kill_returned;
+static void on_kick(int sig) { (void)sig; }
+static void *spin_thread(void *arg) {
+  struct vm *v = arg;
+  struct kvm_regs r = { .rip = CODE + 5, .rsp = STACK_TOP, .rflags = 2 }; /* the jmp */
+  v->run->s.regs.regs = r;
+  v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+  v->run->immediate_exit = 0;
+  ioctl(v->vcpu, KVM_RUN, 0); /* returns EINTR when kicked */
+  kill_returned = now_us();
+  return 0;
+}
+
+/* Median microseconds from the kick to KVM_RUN's return in the spinning thread. */
+static double kill_latency(struct vm *v, int n) {
+  struct sigaction sa = { .sa_handler = on_kick };
+  sigaction(SIGRTMIN + 3, &sa, 0);
+  double *lat = calloc(n, sizeof *lat);
+  for (int i = 0; i < n; i++) {
+    pthread_t t;
+    pthread_create(&t, 0, spin_thread, v);
+    struct timespec ms = { 0, 1000000 };
+    nanosleep(&ms, 0);
+    double t0 = now_us();
+    __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    pthread_kill(t, SIGRTMIN + 3);
+    pthread_join(t, 0);
+    lat[i] = kill_returned - t0;
+  }
+  double m = median(lat, n);
+  free(lat);
+  return m;
 }
 
 static void vm_destroy(struct vm *v) {
@@ -115,7 +153,8 @@ int main(int argc, char **argv) {
     vm_call(&keep);
     call[i] = now_us() - t;
   }
-  printf("{\"lifecycleUs\": %.1f, \"callUs\": %.2f, \"iterations\": %d, \"memBytes\": %zu}\n", median(lc, n), median(call, n * 10), n, mem);
+  double kill = kill_latency(&keep, n / 5 > 20 ? n / 5 : 20);
+  printf("{\"lifecycleUs\": %.1f, \"callUs\": %.2f, \"killUs\": %.1f, \"iterations\": %d, \"memBytes\": %zu}\n", median(lc, n), median(call, n * 10), kill, n, mem);
   vm_destroy(&keep);
   return 0;
 }

@@ -4,6 +4,7 @@
 import { benchCli } from './cli-run.bench';
 import { benchCreate } from './sandbox-create.bench';
 import { benchEcho } from './echo-call.bench';
+import { benchKill } from './kill.bench';
 import { printRows, rawBaseline, type Row } from './lib';
 import { Sandbox } from '../src/sandbox';
 import { simpleguest } from './lib';
@@ -18,11 +19,12 @@ async function main(): Promise<void> {
   const rows: Row[] = [
     ...(await benchCreate(quick ? 100 : 500, raw)),
     ...(await benchEcho(quick ? 2000 : 20000, raw)),
+    ...(await benchKill(quick ? 100 : 500, raw)),
     ...benchCli(quick ? 10 : 30),
   ];
   if (json) console.log(JSON.stringify({ memBytes, raw, rows }, null, 2));
   else {
-    console.log(`guest memory ${memBytes} bytes; raw baseline: lifecycle ${raw.lifecycleUs} us, call ${raw.callUs} us`);
+    console.log(`guest memory ${memBytes} bytes; raw baseline: lifecycle ${raw.lifecycleUs} us, call ${raw.callUs} us, kill ${raw.killUs} us`);
     printRows(rows);
   }
 }

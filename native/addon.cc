@@ -55,7 +55,8 @@ class Vm : public Napi::ObjectWrap<Vm> {
                        {InstanceMethod<&Vm::MapRange>("mapRange"), InstanceMethod<&Vm::Write>("write"),
                         InstanceMethod<&Vm::Read>("read"), InstanceMethod<&Vm::Run>("run"),
                         InstanceMethod<&Vm::Kill>("kill"), InstanceMethod<&Vm::Snapshot>("snapshot"),
-                        InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close")});
+                        InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close"),
+                        InstanceMethod<&Vm::Id>("id")});
   }
 
   explicit Vm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vm>(info) {
@@ -80,7 +81,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
     thread_ = std::make_unique<VcpuThread>(*vm_, [this](const VmExit& e) {
       last_exit_ = e;
       // Whoever sees kDone first owns the result: a polling JS thread, or CallJs.
-      if (run_state_.exchange(kDone) == kAsync) tsfn_.NonBlockingCall(&last_exit_);
+      if (run_state_.exchange(kDone) == kAsync) tsfn_.NonBlockingCall(new Completion{e, run_seq_.load()});
     });
     state_ = env.GetInstanceData<AddonState>();
     state_->live.insert(this);
@@ -155,6 +156,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
     double spin_us = info[0].As<Napi::Number>().DoubleValue();
     bool fresh = info.Length() >= 4;
     if (fresh) vm_->clear_cancel();
+    run_seq_++;
     run_state_.store(kPolled);
     thread_->submit(fresh, fresh ? U64(info[1]) : 0, fresh ? U64(info[2]) : 0, fresh ? U64(info[3]) : 0);
     auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(static_cast<int64_t>(spin_us * 1000));
@@ -191,19 +193,47 @@ class Vm : public Napi::ObjectWrap<Vm> {
     return o;
   }
 
-  static void CallJs(Napi::Env env, Napi::Function, Vm* self, VmExit* e) {
-    if (env == nullptr || !self->pending_) return;
-    self->tsfn_.Unref(env);
-    self->run_state_.store(kIdle);
-    auto d = std::move(self->pending_);
-    d->Resolve(ExitObject(env, *e));
+  // A result for a Promise: the exit and the run it belongs to. A kill() may
+  // have settled that run already (see Kill), so CallJs checks the sequence.
+  struct Completion {
+    VmExit exit;
+    uint64_t seq;
+  };
+
+  static void CallJs(Napi::Env env, Napi::Function, Vm* self, Completion* data) {
+    std::unique_ptr<Completion> c(data);
+    if (env == nullptr || !self->pending_ || c->seq != self->run_seq_.load()) return;
+    self->Settle(env, c->exit);
   }
 
-  using Tsfn = Napi::TypedThreadSafeFunction<Vm, VmExit, &Vm::CallJs>;
+  void Settle(Napi::Env env, const VmExit& e) {
+    tsfn_.Unref(env);
+    run_state_.store(kIdle);
+    auto d = std::move(pending_);
+    d->Resolve(ExitObject(env, e));
+  }
 
+  using Tsfn = Napi::TypedThreadSafeFunction<Vm, Completion, &Vm::CallJs>;
+
+  // kill(spinUs): cancels the run. If the guest is running asynchronously,
+  // waits up to spinUs for it to stop and settles its Promise right here,
+  // sparing the event-loop wake-up of the ThreadSafeFunction (~50-100 us).
   Napi::Value Kill(const Napi::CallbackInfo& info) {
-    if (!closed_) vm_->request_cancel();
+    if (closed_) return info.Env().Undefined();
+    vm_->request_cancel();
+    double spin_us = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+    if (spin_us <= 0 || !pending_ || run_state_.load() != kAsync) return info.Env().Undefined();
+    auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(static_cast<int64_t>(spin_us * 1000));
+    while (run_state_.load(std::memory_order_acquire) != kDone && std::chrono::steady_clock::now() < until) _mm_pause();
+    if (run_state_.load() == kDone) {
+      run_seq_++;  // the Completion the thread posted is now stale
+      Settle(info.Env(), last_exit_);
+    }
     return info.Env().Undefined();
+  }
+
+  Napi::Value Id(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), closed_ ? 0 : static_cast<double>(vm_->id()));
   }
 
   Napi::Value Snapshot(const Napi::CallbackInfo& info) {
@@ -269,6 +299,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
   std::unique_ptr<Napi::Promise::Deferred> pending_;
   enum : int { kIdle, kPolled, kAsync, kDone };
   std::atomic<int> run_state_{kIdle};
+  std::atomic<uint64_t> run_seq_{0};  // which run a posted Completion belongs to
   AddonState* state_ = nullptr;
   bool closed_ = false;
 
@@ -283,6 +314,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     state->reap(true);
   });
   exports.Set("Vm", Vm::Define(env));
+  // interrupt(id): cancels the run of VM `id`, from any thread (worker) of the process.
+  exports.Set("interrupt", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    double id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+    return Napi::Boolean::New(info.Env(), id > 0 && KvmVm::cancel_by_id(static_cast<uint64_t>(id)));
+  }));
   exports.Set("abiVersion", Napi::Number::New(env, HL_ABI_VERSION));
   exports.Set("maxGuestMemory", Napi::Number::New(env, static_cast<double>(HL_MAX_GUEST_MEMORY)));
   return exports;

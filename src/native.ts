@@ -27,17 +27,22 @@ export interface RawVm {
    * Waits up to spinUs on the calling thread and returns the exit directly;
    * past that, returns a Promise (the event loop stays free). */
   run(spinUs: number, rip?: number, rsp?: number, rdi?: number): RawExit | Promise<RawExit>;
-  kill(): void;
+  /** Cancels the run; waits up to spinUs to settle it synchronously. */
+  kill(spinUs?: number): void;
   /** Saves the pages of the range that hold data (tracked with KVM's dirty log). */
   snapshot(gpa: number, len: number): void;
   /** Copies back the pages changed since the snapshot; returns how many.
    * resetCpu also puts the special registers back (after a fault). */
   restore(resetCpu?: boolean): number;
   close(): void;
+  /** Process-wide id for RawAddon.interrupt (0 once closed). */
+  id(): number;
 }
 
 export interface RawAddon {
   Vm: new (memSize: number) => RawVm;
+  /** Cancels the run of the VM with this id, from any thread; false if it is gone. */
+  interrupt(id: number): boolean;
   abiVersion: number;
   maxGuestMemory: number;
 }

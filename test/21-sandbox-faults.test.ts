@@ -73,6 +73,9 @@ t.test('hostile output is refused as an ABI violation', async (t) => {
     ['UnknownKind', [], 'ABI_VIOLATION', /message kind 119/],
     ['DeniedPort', [], 'GUEST_FAULT', /general protection/],
     ['ExecData', [], 'GUEST_FAULT', /execute at 0x/],
+    ['InvalidOpcode', [], 'GUEST_FAULT', /invalid opcode \(#UD\)/],
+    ['DivideByZero', [7], 'GUEST_FAULT', /divide error \(#DE\)/],
+    ['LongAbort', [], 'GUEST_ABORTED', /code 77: A{1024}$/],
   ];
   for (const [fn, args, code, message] of cases) {
     const err = await sb.call(fn, args).catch((e) => e);
@@ -98,4 +101,16 @@ t.test('the library refuses misuse with USAGE errors', async (t) => {
   await t.rejects(sb.call('Echo', ['x']), { code: 'DISPOSED' });
   sb.dispose();
   t.pass('dispose is idempotent');
+});
+
+t.test('a log flood is capped per call and costs nothing past the cap', async (t) => {
+  let logs = 0;
+  let capped = 0;
+  const sb = await create('hostile', { maxGuestLogsPerCall: 500, observer: { onGuestLog: () => logs++, onGuestLogsCapped: () => capped++ } });
+  t.teardown(() => sb.dispose());
+  await sb.call('LogFlood', [100_000]);
+  t.equal(logs, 500, 'records past the cap never left the guest');
+  t.equal(capped, 1);
+  await sb.call('LogFlood', [10]);
+  t.equal(logs, 510, 'the next call logs again');
 });

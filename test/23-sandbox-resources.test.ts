@@ -40,11 +40,15 @@ t.test('garbage-collected sandboxes free their VM', async (t) => {
   (await create()).dispose();
   await new Promise((r) => setTimeout(r, 50));
   const fds = openFds();
+  let live: unknown[] = [];
   for (let i = 0; i < 50; i++) {
     const sb = await create();
     await sb.call('Echo', ['dropped without dispose']);
+    live.push(sb);
   }
   t.ok(openFds() >= fds + 50 * 2, 'each live sandbox holds its VM and vCPU fds');
+  live = [];
+  t.equal(live.length, 0, 'dropped every reference, none disposed');
   for (let i = 0; i < 20 && openFds() > fds + 4; i++) {
     gc();
     await new Promise((r) => setTimeout(r, 20));

@@ -39,3 +39,10 @@ export function threadCount(): number {
   const m = /Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) : -1;
 }
+
+/** A hostile guest from test/guests (built by `npm test`). */
+export const testGuest = (name: string) => path.join(root, 'test', 'guests', 'bin', `${name}.bin`);
+
+export function rssBytes(): number {
+  return process.memoryUsage.rss();
+}

@@ -63,6 +63,23 @@ static void exec_data(const hl_call *c) {
   hl_return_i32(0);
 }
 
+/* An invalid opcode (#UD). */
+static void invalid_opcode(const hl_call *c) { (void)c; __asm__ volatile("ud2"); hl_return_i32(0); }
+
+/* An integer division by zero (#DE). */
+static void divide_by_zero(const hl_call *c) {
+  volatile int32_t zero = hl_arg_i32(c, 0) * 0;
+  hl_return_i32(hl_arg_i32(c, 0) / zero);
+}
+
+/* An abort whose message is far longer than the ABI allows. */
+static void long_abort(const hl_call *c) {
+  (void)c;
+  static char msg[8192];
+  memset(msg, 'A', sizeof msg - 1);
+  hl_abort(77, msg);
+}
+
 /* A host call to a function the host does not have. */
 static void unknown_host_function(const hl_call *c) {
   (void)c;
@@ -77,7 +94,49 @@ static void log_flood(const hl_call *c) {
   for (int32_t i = 0; i < hl_arg_i32(c, 0); i++) hl_log(HL_LOG_INFO, "flood");
 }
 
+/* ---- Fuzz(seed): a valid message of a random kind, mutated, on a random port ---- */
+static uint64_t rng;
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+static uint32_t put_value(uint8_t *o, uint32_t at, uint8_t type, const void *p, uint32_t len) {
+  struct hl_value h = { .type = type, .len = len };
+  memcpy(o + at, &h, sizeof h);
+  memcpy(o + at + 8, p, len);
+  memset(o + at + 8 + len, 0, HL_ALIGN8(len + 1) - len);
+  return at + HL_VALUE_SPAN(len);
+}
+static void fuzz(const hl_call *c) {
+  rng = hl_arg_u64(c, 0) * 2654435761u + 1;
+  uint8_t *o = (uint8_t *)(uintptr_t)PEB->output_addr;
+  uint32_t size = (uint32_t)PEB->output_size;
+  uint32_t at = 8, kind;
+  int32_t i32 = (int32_t)rnd();
+  switch (rnd() % 6) {
+    case 0: kind = HL_MSG_RESULT; at = put_value(o, at, HL_TYPE_I32, &i32, 4); break;
+    case 1: kind = HL_MSG_RESULT; at = put_value(o, at, HL_TYPE_STRING, "fuzzed string", 13); break;
+    case 2: kind = HL_MSG_ERROR; memcpy(o + at, &i32, 4); memset(o + at + 4, 0, 4); at = put_value(o, at + 8, HL_TYPE_STRING, "fuzz error", 10); break;
+    case 3: kind = HL_MSG_LOG; memset(o + at, 0, 8); o[at] = (uint8_t)(rnd() % 6); at = put_value(o, at + 8, HL_TYPE_STRING, "fuzz log", 8); at = put_value(o, at, HL_TYPE_STRING, "fuzz.c", 6); break;
+    case 4: kind = HL_MSG_HOSTCALL; memset(o + at, 0, 8); o[at] = 2; o[at + 4] = HL_TYPE_I32; at = put_value(o, at + 8, HL_TYPE_STRING, "HostAdd", 7);
+            at = put_value(o, at, HL_TYPE_I32, &i32, 4); at = put_value(o, at, HL_TYPE_I32, &i32, 4); break;
+    default: kind = HL_MSG_ABORT; memcpy(o + at, &i32, 4); memset(o + at + 4, 0, 4); at = put_value(o, at + 8, HL_TYPE_STRING, "fuzz abort", 10); break;
+  }
+  struct hl_msg m = { kind, at - 8 };
+  memcpy(o, &m, sizeof m);
+  uint32_t flips = rnd() % 6;
+  for (uint32_t i = 0; i < flips; i++) o[rnd() % (at + 8)] ^= (uint8_t)(1u << (rnd() % 8));
+  if (rnd() % 5 == 0) ((struct hl_msg *)o)->len = (uint32_t)rnd() % (size + 64);
+  if (rnd() % 7 == 0) ((struct hl_msg *)o)->kind = (uint32_t)rnd() % 9;
+  static const uint16_t ports[] = { HL_PORT_DONE, HL_PORT_HOSTCALL, HL_PORT_LOG, HL_PORT_ABORT };
+  outl(ports[rnd() % 4], (uint32_t)rnd());
+  hl_return_i32(0);
+}
+
 void hl_main(void) {
+  hl_register("Fuzz", fuzz, HL_I32, 1, HL_U64);
   hl_register("BadUtf8", bad_utf8, HL_STRING, 0);
   hl_register("LengthBeyondBuffer", length_beyond_buffer, HL_STRING, 0);
   hl_register("ValueBeyondMessage", value_beyond_message, HL_STRING, 0);
@@ -87,4 +146,7 @@ void hl_main(void) {
   hl_register("ExecData", exec_data, HL_I32, 0);
   hl_register("UnknownHostFunction", unknown_host_function, HL_I32, 0);
   hl_register("LogFlood", log_flood, HL_VOID, 1, HL_I32);
+  hl_register("InvalidOpcode", invalid_opcode, HL_I32, 0);
+  hl_register("DivideByZero", divide_by_zero, HL_I32, 1, HL_I32);
+  hl_register("LongAbort", long_abort, HL_VOID, 0);
 }

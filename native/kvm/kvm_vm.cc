@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 #include "cpu_x86_64.h"
 
@@ -20,6 +21,12 @@ namespace {
 std::string sys(const char* what) { return std::string(what) + ": " + strerror(errno); }
 
 void on_kick(int) {}  // only interrupts KVM_RUN
+
+// Live VMs by id. request_cancel() runs under the lock and a VM leaves the map
+// (under the lock) before it is destroyed, so a cancel never touches a dead VM.
+std::mutex registry_mu;
+std::unordered_map<uint64_t, KvmVm*> registry;
+uint64_t next_id = 1;
 
 // KVM_GET_SUPPORTED_CPUID does not change while the process lives: ask once.
 const std::vector<uint8_t>& supported_cpuid(int kvm_fd) {
@@ -53,6 +60,14 @@ int KvmVm::kick_signal() {
     return s;
   }();
   return sig;
+}
+
+bool KvmVm::cancel_by_id(uint64_t id) {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  auto it = registry.find(id);
+  if (it == registry.end()) return false;
+  it->second->request_cancel();
+  return true;
 }
 
 KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
@@ -92,6 +107,9 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
     std::string err = cpu_write_tables(*mem_);
     if (!err.empty()) throw KvmError(KvmError::kFailed, err);
     reset_cpu();
+    std::lock_guard<std::mutex> lock(registry_mu);
+    id_ = next_id++;
+    registry[id_] = this;
   } catch (...) {
     this->~KvmVm();
     throw;
@@ -99,6 +117,11 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
 }
 
 KvmVm::~KvmVm() {
+  if (id_) {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    registry.erase(id_);
+    id_ = 0;
+  }
   if (run_) munmap(run_, run_size_);
   run_ = nullptr;
   if (vcpu_fd_ >= 0) close(vcpu_fd_);

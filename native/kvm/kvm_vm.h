@@ -47,6 +47,11 @@ class KvmVm {
 
   static int kick_signal();
 
+  // A process-wide id for this VM, so any thread can cancel its run through
+  // cancel_by_id() without holding a pointer that could dangle.
+  uint64_t id() const { return id_; }
+  static bool cancel_by_id(uint64_t id);
+
  private:
   VmExit run_loop();
   VmExit fault_exit(const char* reason);
@@ -59,6 +64,7 @@ class KvmVm {
   std::atomic<bool> cancel_{false};
   std::atomic<bool> has_runner_{false};
   pthread_t runner_{};
+  uint64_t id_ = 0;
 };
 
 }  // namespace hl

@@ -67,10 +67,10 @@ export function parseGuestImage(file: Buffer): GuestImage {
       continue;
     }
     if (filesz > memsz) throw invalid(`segment ${i} is larger in the file than in memory`);
+    if (memsz === 0n) continue; // linkers emit empty segments; nothing to map
     if (vaddr < BigInt(abi.HL_IMAGE_BASE) || vaddr + memsz > BigInt(limit)) {
       throw invalid(`segment ${i} at 0x${vaddr.toString(16)} lies outside the guest image area (link with the SDK's hl.ld)`);
     }
-    if (memsz === 0n) continue;
     segments.push({
       vaddr: Number(vaddr),
       memsz: Number(memsz),

@@ -12,8 +12,24 @@ const VECTORS: Record<number, [FaultKind, string]> = {
 
 const hex = (n: bigint | number) => `0x${n.toString(16)}`;
 
-export function classifyFault(exit: RawExit, layout: Layout, fn: string): GuestFault {
+/**
+ * What the instruction at RIP would raise, for exits whose exception vector
+ * KVM does not report (after a shutdown the vector is best-effort, and #DE's
+ * vector 0 is indistinguishable from "none"). `code` is guest memory at RIP.
+ */
+export function vectorFromInstruction(code: Uint8Array): number {
+  let i = 0;
+  while (i < code.length && (code[i] === 0x66 || code[i] === 0x67 || code[i] === 0xf2 || code[i] === 0xf3 || (code[i] & 0xf0) === 0x40)) i++;
+  const op = code[i];
+  if ((op === 0xf6 || op === 0xf7) && i + 1 < code.length && ((code[i + 1] >> 3) & 7) >= 6) return 0; // div / idiv
+  if (op === 0x0f && code[i + 1] === 0x0b) return 6; // ud2
+  if ([0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0xf4, 0xfa, 0xfb].includes(op)) return 13; // in/out/hlt/cli/sti
+  return -1;
+}
+
+export function classifyFault(exit: RawExit, layout: Layout, fn: string, codeAtRip?: Uint8Array): GuestFault {
   const rip = exit.rip;
+  if (exit.vector < 0 && exit.cr2 === 0n && codeAtRip) exit = { ...exit, vector: vectorFromInstruction(codeAtRip) };
   const addr = exit.cr2;
   const details: Record<string, unknown> = { rip: hex(rip), function: fn, reason: exit.reason };
   if (exit.vector >= 0) details.vector = exit.vector;

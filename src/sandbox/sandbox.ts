@@ -4,11 +4,13 @@
 import * as fs from 'node:fs';
 import * as abi from '../abi/constants';
 import { Reader, encodeCall, readMessage, violation, Writer } from '../abi/codec';
+import { readFunctionTable } from '../abi/function-table';
 import { type FunctionSignature, type JsValue, type ParamType, type ValueType, formatSignature, typeFromCode } from '../abi/types';
 import { MapFlags, type RawExit, type RawVm, loadAddon } from '../native';
 import { ErrorCode, GuestError, HlError, usage } from './errors';
 import { notify, type SandboxObserver } from './events';
 import { classifyFault } from './faults';
+import { InterruptHandle } from './interrupt';
 import { type GuestImage, parseGuestImage } from './elf';
 import { computeLayout, type Layout, type MemoryOptions, type Region } from './layout';
 import { checkValue } from './values';
@@ -30,6 +32,9 @@ export interface SandboxOptions extends MemoryOptions {
   /** How long the JS thread waits synchronously for a short guest run before
    * yielding to the event loop (microseconds, default 100; 0 always yields). */
   spinUs?: number;
+  /** Log records one call may send (default 10,000). Past it, the guest's
+   * logging is switched off until the call ends, so a flood costs nothing. */
+  maxGuestLogsPerCall?: number;
   /** Bounds guest initialisation (milliseconds). */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -43,6 +48,9 @@ export interface CallOptions {
 
 const MAX_LOG_FILE_LEN = 4096;
 const DEFAULT_SPIN_US = 100;
+const DEFAULT_MAX_LOGS = 10_000;
+/** kill() waits this long for the vCPU to stop (measured: ~25-60 us). */
+const KILL_SPIN_US = 200;
 const MAX_IMAGE_FILE = 256 * 1024 * 1024;
 const now = () => process.hrtime.bigint();
 const micros = (start: bigint) => Number(now() - start) / 1000;
@@ -58,6 +66,8 @@ export class Sandbox {
   private readonly byName: Map<string, FunctionSignature>;
   private readonly hostFns: Map<string, HostFunction>;
   private readonly spinUs: number;
+  private logLevel: number = abi.HL_LOG_OFF;
+  private logsThisCall = 0;
 
   private constructor(
     private readonly vm: RawVm,
@@ -94,11 +104,13 @@ export class Sandbox {
       const level = options.guestLogLevel ?? (options.observer?.onGuestLog ? abi.HL_LOG_TRACE : abi.HL_LOG_OFF);
       writePeb(vm, layout, level);
       const box = new Sandbox(vm, image, layout, options, hostFns, []);
-      const fns = await box.guarded('(init)', options, async () => {
-        const done = await box.drive(vm.run(box.spinUs, image.entry, layout.stackTop, abi.HL_PEB_ADDR), '(init)');
+      box.logLevel = level;
+      const fns = await box.guarded('guest init', options, async () => {
+        const done = await box.drive(vm.run(box.spinUs, image.entry, layout.stackTop, abi.HL_PEB_ADDR), 'guest init');
         return readFunctionTable(done.reader, done.kind);
       });
       const sandbox = new Sandbox(vm, image, layout, options, hostFns, fns);
+      sandbox.logLevel = level;
       sandbox.snapshot(); // restore() always has a state to return to: right after init
       notify(options.observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
       return sandbox;
@@ -132,7 +144,13 @@ export class Sandbox {
   kill(): void {
     if (this.disposed || this.finished === this.requested) return;
     this.killed = this.finished;
-    this.vm.kill();
+    this.vm.kill(KILL_SPIN_US);
+  }
+
+  /** A kill handle for other threads (workers): see InterruptHandle. */
+  interruptHandle(): InterruptHandle {
+    this.checkUsable(false);
+    return InterruptHandle.fromId(this.vm.id());
   }
 
   /** Saves the guest's memory (globals, heap) so restore() can return to this
@@ -155,6 +173,11 @@ export class Sandbox {
   /** Changes the lowest guest log level that leaves the VM; applies to the next call. */
   setGuestLogLevel(level: number): void {
     if (!Number.isInteger(level) || level < 0 || level > abi.HL_LOG_OFF) throw usage('guest log level must be 0..6');
+    this.logLevel = level;
+    this.writeLogLevel(level);
+  }
+
+  private writeLogLevel(level: number): void {
     const b = Buffer.alloc(4);
     b.writeUInt32LE(level);
     this.vm.write(abi.HL_PEB_ADDR + abi.HlPebOffsets.max_log_level, b);
@@ -224,7 +247,7 @@ export class Sandbox {
     try {
       return await body();
     } catch (err) {
-      if (err instanceof HlError && err.code === ErrorCode.Cancelled) {
+      if (err === CANCELLED) {
         notify(this.options.observer, 'onCancel', { fn });
         const reason = signal?.aborted && signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
         const why = options.timeoutMs !== undefined && !signal?.aborted ? `: timed out after ${options.timeoutMs} ms` : reason;
@@ -240,10 +263,19 @@ export class Sandbox {
 
   /** Drives the vCPU until the guest's done-exit, serving host calls and logs on the way. */
   private async drive(first: RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
+    try {
+      return await this.driveExits(first, fn);
+    } finally {
+      if (this.logsThisCall >= (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS) && !this.disposed) this.writeLogLevel(this.logLevel);
+      this.logsThisCall = 0;
+    }
+  }
+
+  private async driveExits(first: RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
     let exit = await first;
     for (;;) {
-      if (exit.kind === 'cancelled') throw new HlError(ErrorCode.Cancelled, `${fn} cancelled`);
-      if (exit.kind === 'fault') throw classifyFault(exit, this.layout, fn);
+      if (exit.kind === 'cancelled') throw CANCELLED; // guarded() builds the one error, with the reason
+      if (exit.kind === 'fault') throw classifyFault(exit, this.layout, fn, this.codeAt(exit.rip));
       if (exit.kind === 'error') throw new HlError(ErrorCode.Internal, `KVM failed during ${fn}: ${exit.reason}${exit.errno ? ` (errno ${exit.errno})` : ''}`);
       const msg = this.readGuestMessage(this.layout.output);
       switch (exit.port) {
@@ -269,6 +301,13 @@ export class Sandbox {
     }
   }
 
+  /** Up to 16 bytes of guest memory at `rip`, if it lies in an executable segment. */
+  private codeAt(rip: bigint): Uint8Array | undefined {
+    const a = Number(rip);
+    const seg = this.image.segments.find((s) => s.exec && a >= s.vaddr && a < s.vaddr + s.memsz);
+    return seg ? this.vm.read(a, Math.min(16, seg.vaddr + seg.memsz - a)) : undefined;
+  }
+
   private readGuestMessage(r: Region): { kind: number; reader: Reader } {
     const head = this.vm.read(r.addr, abi.HlMsgSize);
     const len = head.readUInt32LE(abi.HlMsgOffsets.len);
@@ -284,6 +323,10 @@ export class Sandbox {
     const file = r.string(MAX_LOG_FILE_LEN);
     if (level > abi.HL_LOG_CRITICAL) throw violation(`log level ${level}`);
     notify(this.options.observer, 'onGuestLog', { level, message, file, line });
+    if (++this.logsThisCall === (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS)) {
+      this.writeLogLevel(abi.HL_LOG_OFF); // the rest of this call's records stay in the guest
+      notify(this.options.observer, 'onGuestLogsCapped', { limit: this.logsThisCall });
+    }
   }
 
   private async handleHostCall(kind: number, r: Reader): Promise<void> {
@@ -335,8 +378,12 @@ function readResult(kind: number, r: Reader, sig: FunctionSignature): JsValue {
   if (v.type !== sig.returns) throw violation(`${sig.name} returned a ${v.type}, but declares ${sig.returns}`);
   return v.value;
 }
-const POISONING
- = new Set<string>([ErrorCode.Cancelled, ErrorCode.GuestFault, ErrorCode.GuestAborted, ErrorCode.AbiViolation, ErrorCode.Internal]);
+
+/** Thrown inside the exit loop on cancellation; not an Error, so no stack trace is captured twice. */
+const CANCELLED = Symbol('cancelled');
+
+/** Failures after which the guest's state is unknown: calls need restore(). */
+const POISONING = new Set<string>([ErrorCode.Cancelled, ErrorCode.GuestFault, ErrorCode.GuestAborted, ErrorCode.AbiViolation, ErrorCode.Internal]);
 
 /** Reads the image synchronously: for a file of a few KiB this takes ~40 us,
  * where fs.promises.readFile takes ~300 us on these machines. */
@@ -385,27 +432,6 @@ function writePeb(vm: RawVm, layout: Layout, logLevel: number): void {
   put(o.stack_top, layout.stackTop);
   put(o.stack_size, layout.stack.size);
   vm.write(abi.HL_PEB_ADDR, b);
-}
-
-/** Parses the FUNCTIONS message the guest sends at the end of its init. */
-function readFunctionTable(r: Reader, kind: number): FunctionSignature[] {
-  if (kind !== abi.HL_MSG_FUNCTIONS) throw violation(`init ended with message kind ${kind}, not a function table`);
-  const count = r.u32();
-  r.u32();
-  if (count > abi.HL_MAX_FUNCTIONS) throw violation(`${count} functions (the limit is ${abi.HL_MAX_FUNCTIONS})`);
-  const fns: FunctionSignature[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const name = r.string(abi.HL_MAX_NAME_LEN);
-    const sig = r.value(1 + abi.HL_MAX_ARGS);
-    if (sig.type !== 'bytes' || (sig.value as Uint8Array).length < 1) throw violation(`bad signature for ${name}`);
-    const types = [...(sig.value as Uint8Array)].map((c) => typeFromCode(c));
-    if (types.some((t) => t === undefined) || types.slice(1).includes('void')) throw violation(`bad signature for ${name}`);
-    if (name.length === 0 || seen.has(name)) throw violation(`function name "${name}" empty or registered twice`);
-    seen.add(name);
-    fns.push({ name, returns: types[0]!, params: types.slice(1) as ParamType[] });
-  }
-  return fns;
 }
 
 function checkHostFunctions(list: HostFunction[]): Map<string, HostFunction> {

@@ -1,0 +1,32 @@
+// Soak: 10,000 create/call/dispose cycles and 10,000 calls with restore in one
+// process keep RSS and the fd count flat. Each runs in a plain Node process
+// (test/soak-driver.ts). Bounded: ~20 s on 2 cores; `npm run soak` runs longer.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import t from 'tap';
+
+const MiB = 1024 * 1024;
+const driver = path.join(__dirname, 'soak-driver.js');
+
+function soak(mode: string, n: number) {
+  const r = spawnSync(process.execPath, ['--expose-gc', driver, mode, String(n)], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`soak ${mode} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+t.test('10,000 create/call/dispose cycles', async (t) => {
+  const r = soak('cycles', 10_000);
+  t.equal(r.wrong, 0, 'every call returned its argument');
+  t.equal(r.after.fds, r.before.fds, 'fd count flat');
+  const grown = (r.after.rss - r.before.rss) / MiB;
+  t.ok(grown < 16, `RSS grew ${grown.toFixed(1)} MiB (bound 16)`);
+});
+
+t.test('10,000 calls with restore', async (t) => {
+  const r = soak('restores', 10_000);
+  t.equal(r.wrong, 0);
+  t.equal(r.staticAfter, 0, 'restore returned to the state after init');
+  t.equal(r.after.fds, r.before.fds, 'fd count flat');
+  const grown = (r.after.rss - r.before.rss) / MiB;
+  t.ok(grown < 8, `RSS grew ${grown.toFixed(1)} MiB (bound 8)`);
+});

@@ -1,0 +1,43 @@
+// A bounded fuzz run of every decoder of guest-written data, the ELF loader,
+// and the whole host path with a guest that sends mutated messages.
+// `npm run fuzz` runs the same targets longer.
+import t from 'tap';
+import { bootImage, fuzzElf, fuzzGuest, fuzzMessage, fuzzSandbox } from './fuzz/targets';
+
+t.test('message decoders: 20,000 inputs', async (t) => {
+  const seen = new Map<string, number>();
+  for (let seed = 0; seed < 20_000; seed++) {
+    const o = fuzzMessage(seed);
+    seen.set(o, (seen.get(o) ?? 0) + 1);
+  }
+  t.ok(seen.get('ABI_VIOLATION')! > 1000, 'most mutations are refused');
+  t.ok((seen.get('ok') ?? 0) > 0, 'some survive as valid');
+  t.same([...seen.keys()].sort(), ['ABI_VIOLATION', 'ok'], 'nothing but a result or ABI_VIOLATION');
+});
+
+t.test('ELF loader: 5,000 mutated images, the loadable ones booted', async (t) => {
+  let ok = 0;
+  let booted = 0;
+  for (let seed = 0; seed < 5_000; seed++) {
+    const { outcome, image } = fuzzElf(seed);
+    if (outcome === 'ok') ok++;
+    if (image && booted < 100) {
+      await bootImage(image);
+      booted++;
+    }
+  }
+  t.ok(ok > 0 && ok < 5_000, `${ok} of 5,000 mutations still load`);
+  t.ok(booted > 0, `${booted} booted without harming the host`);
+});
+
+t.test('guest-written messages end to end: 3,000 calls', async (t) => {
+  const sb = await fuzzSandbox();
+  t.teardown(() => sb.dispose());
+  const seen = new Map<string, number>();
+  for (let seed = 0; seed < 3_000; seed++) {
+    const o = await fuzzGuest(sb, seed);
+    seen.set(o, (seen.get(o) ?? 0) + 1);
+  }
+  t.ok(seen.size >= 3, `outcomes: ${JSON.stringify(Object.fromEntries(seen))}`);
+  t.equal(await sb.call('BadUtf8').catch((e) => e.code), 'ABI_VIOLATION', 'still answering');
+});
