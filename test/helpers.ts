@@ -46,3 +46,37 @@ export const testGuest = (name: string) => path.join(root, 'test', 'guests', 'bi
 export function rssBytes(): number {
   return process.memoryUsage.rss();
 }
+
+/** A free TCP port on loopback (bound, then released). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway Prometheus Pushgateway from Debian's package, on loopback. */
+export async function startPushgateway(): Promise<{ url: string; stop: () => void }> {
+  const { spawn } = await import('node:child_process');
+  const port = await freePort();
+  const child = spawn('prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ok) return { url, stop: () => child.kill() };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error('the pushgateway did not become ready');
+}
+
+/** Runs `promtool check metrics` on a text exposition. */
+export function promtool(text: string): { status: number | null; output: string } {
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}

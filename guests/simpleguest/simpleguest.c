@@ -43,6 +43,9 @@ static int32_t static_value;
 static void set_static(const hl_call *c) { static_value = hl_arg_i32(c, 0); hl_return_i32(static_value); }
 static void get_static(const hl_call *c) { (void)c; hl_return_i32(static_value); }
 
+static int32_t counter;
+static void increment(const hl_call *c) { (void)c; hl_return_i32(++counter); }
+
 static void spin(const hl_call *c) { (void)c; for (;;) __asm__ volatile("pause"); }
 
 static int32_t recurse(int32_t depth) {
@@ -92,6 +95,7 @@ void hl_main(void) {
   hl_register("Abort", do_abort, HL_VOID, 1, HL_I32);
   hl_register("SetStatic", set_static, HL_I32, 1, HL_I32);
   hl_register("GetStatic", get_static, HL_I32, 0);
+  hl_register("Increment", increment, HL_I32, 0);
   hl_register("Spin", spin, HL_VOID, 0);
   hl_register("StackOverflow", stack_overflow, HL_I32, 1, HL_I32);
   hl_register("ReadNull", read_null, HL_I32, 0);

@@ -38,3 +38,18 @@ export function notify<K extends keyof SandboxObserver>(
     // observers must not change the outcome of a call
   }
 }
+
+/** One observer that forwards to several (undefined ones are skipped). */
+export function combineObservers(...list: (SandboxObserver | undefined)[]): SandboxObserver | undefined {
+  const present = list.filter((o): o is SandboxObserver => o !== undefined);
+  if (present.length <= 1) return present[0];
+  const keys = new Set(present.flatMap((o) => Object.keys(o) as (keyof SandboxObserver)[]));
+  const combined: Record<string, (...a: unknown[]) => void> = {};
+  for (const key of keys) {
+    const targets = present.filter((o) => typeof o[key] === 'function');
+    combined[key] = (...args: unknown[]) => {
+      for (const o of targets) notify(o, key, ...(args as Parameters<NonNullable<SandboxObserver[typeof key]>>));
+    };
+  }
+  return combined as SandboxObserver;
+}

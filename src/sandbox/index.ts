@@ -5,3 +5,4 @@ export { InterruptHandle } from './interrupt';
 export type { SandboxObserver, GuestLogRecord } from './events';
 export { MEMORY_DEFAULTS, type MemoryOptions, type Layout } from './layout';
 export { type FunctionSignature, type ValueType, type ParamType, type JsValue, formatSignature } from '../abi/types';
+export { setMetricsRegistry, MetricNames } from '../observability/metrics';

@@ -8,7 +8,8 @@ import { readFunctionTable } from '../abi/function-table';
 import { type FunctionSignature, type JsValue, type ParamType, type ValueType, formatSignature, typeFromCode } from '../abi/types';
 import { MapFlags, type RawExit, type RawVm, loadAddon } from '../native';
 import { ErrorCode, GuestError, HlError, usage } from './errors';
-import { notify, type SandboxObserver } from './events';
+import { combineObservers, notify, type SandboxObserver } from './events';
+import { metricsObserver } from '../observability/metrics';
 import { classifyFault } from './faults';
 import { InterruptHandle } from './interrupt';
 import { type GuestImage, parseGuestImage } from './elf';
@@ -35,6 +36,8 @@ export interface SandboxOptions extends MemoryOptions {
   /** Log records one call may send (default 10,000). Past it, the guest's
    * logging is switched off until the call ends, so a flood costs nothing. */
   maxGuestLogsPerCall?: number;
+  /** Records the guest and host function call duration histograms (off by default). */
+  functionCallMetrics?: boolean;
   /** Bounds guest initialisation (milliseconds). */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -74,6 +77,7 @@ export class Sandbox {
     private readonly image: GuestImage,
     readonly layout: Layout,
     private readonly options: SandboxOptions,
+    private readonly observer: SandboxObserver | undefined,
     hostFns: Map<string, HostFunction>,
     /** The functions the guest registered, in registration order. */
     readonly functions: readonly FunctionSignature[],
@@ -90,6 +94,7 @@ export class Sandbox {
     const image = parseGuestImage(bytes);
     const layout = computeLayout(image.end, options);
     const hostFns = checkHostFunctions(options.hostFunctions ?? []);
+    const observer = combineObservers(options.observer, metricsObserver(options.functionCallMetrics ?? false, new Set(hostFns.keys())));
     const addon = loadAddon();
     let vm: RawVm;
     try {
@@ -101,18 +106,19 @@ export class Sandbox {
     }
     try {
       loadInto(vm, image, layout);
-      const level = options.guestLogLevel ?? (options.observer?.onGuestLog ? abi.HL_LOG_TRACE : abi.HL_LOG_OFF);
+      const level = options.guestLogLevel ?? (observer?.onGuestLog ? abi.HL_LOG_TRACE : abi.HL_LOG_OFF);
       writePeb(vm, layout, level);
-      const box = new Sandbox(vm, image, layout, options, hostFns, []);
+      const box = new Sandbox(vm, image, layout, options, observer, hostFns, []);
       box.logLevel = level;
       const fns = await box.guarded('guest init', options, async () => {
         const done = await box.drive(vm.run(box.spinUs, image.entry, layout.stackTop, abi.HL_PEB_ADDR), 'guest init');
         return readFunctionTable(done.reader, done.kind);
       });
-      const sandbox = new Sandbox(vm, image, layout, options, hostFns, fns);
+      const sandbox = new Sandbox(vm, image, layout, options, observer, hostFns, fns);
       sandbox.logLevel = level;
       sandbox.snapshot(); // restore() always has a state to return to: right after init
-      notify(options.observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
+      notify(observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
+      if (observer?.onDispose) collected.register(sandbox, observer, sandbox);
       return sandbox;
     } catch (err) {
       vm.close();
@@ -188,7 +194,8 @@ export class Sandbox {
     if (this.disposed) return;
     this.disposed = true;
     this.vm.close();
-    notify(this.options.observer, 'onDispose');
+    collected.unregister(this);
+    notify(this.observer, 'onDispose');
   }
 
   [Symbol.dispose](): void {
@@ -218,7 +225,7 @@ export class Sandbox {
     const typed = sig.params.map((type, i) => ({ type, value: checkValue(type, args[i], `argument ${i + 1} of ${name}`) }));
     const msg = encodeCall(this.layout.input.size, name, typed);
     this.vm.write(this.layout.input.addr, msg);
-    const obs = this.options.observer;
+    const obs = this.observer;
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
     try {
@@ -248,7 +255,7 @@ export class Sandbox {
       return await body();
     } catch (err) {
       if (err === CANCELLED) {
-        notify(this.options.observer, 'onCancel', { fn });
+        notify(this.observer, 'onCancel', { fn });
         const reason = signal?.aborted && signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
         const why = options.timeoutMs !== undefined && !signal?.aborted ? `: timed out after ${options.timeoutMs} ms` : reason;
         err = new HlError(ErrorCode.Cancelled, `${fn} cancelled${why}`, { function: fn });
@@ -322,10 +329,10 @@ export class Sandbox {
     const message = r.string();
     const file = r.string(MAX_LOG_FILE_LEN);
     if (level > abi.HL_LOG_CRITICAL) throw violation(`log level ${level}`);
-    notify(this.options.observer, 'onGuestLog', { level, message, file, line });
+    notify(this.observer, 'onGuestLog', { level, message, file, line });
     if (++this.logsThisCall === (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS)) {
       this.writeLogLevel(abi.HL_LOG_OFF); // the rest of this call's records stay in the guest
-      notify(this.options.observer, 'onGuestLogsCapped', { limit: this.logsThisCall });
+      notify(this.observer, 'onGuestLogsCapped', { limit: this.logsThisCall });
     }
   }
 
@@ -355,7 +362,7 @@ export class Sandbox {
       const text = String(error?.message ?? err).slice(0, abi.HL_MAX_ERROR_MSG_LEN);
       reply = new Writer(this.layout.reply.size, 'a host error').u32(abi.HL_ERR_HOST_FUNCTION).u32(0).value('string', text).finish(abi.HL_MSG_ERROR);
     }
-    notify(this.options.observer, 'onHostCall', { fn: name, durationUs: micros(start), error });
+    notify(this.observer, 'onHostCall', { fn: name, durationUs: micros(start), error });
     this.vm.write(this.layout.reply.addr, reply);
   }
 
@@ -378,6 +385,9 @@ function readResult(kind: number, r: Reader, sig: FunctionSignature): JsValue {
   if (v.type !== sig.returns) throw violation(`${sig.name} returned a ${v.type}, but declares ${sig.returns}`);
   return v.value;
 }
+
+/** Tells observers about sandboxes that were garbage collected without dispose(). */
+const collected = new FinalizationRegistry<SandboxObserver>((observer) => notify(observer, 'onDispose'));
 
 /** Thrown inside the exit loop on cancellation; not an Error, so no stack trace is captured twice. */
 const CANCELLED = Symbol('cancelled');

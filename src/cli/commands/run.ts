@@ -1,12 +1,15 @@
 // run.ts: `hl run <guest> --fn <name> [--arg <value>]...`
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type * as Prom from 'prom-client';
 import { formatSignature } from '../../abi/types';
-import { Sandbox } from '../../sandbox';
+import { Sandbox, setMetricsRegistry } from '../../sandbox';
 import { ErrorCode, HlError, usage } from '../../sandbox/errors';
 import { suggest } from '../../sandbox/sandbox';
 import { formatText, jsonValue } from '../format';
+import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
+import { dumpMetrics, parseListen, pushMetrics, serveMetrics } from '../metrics-export';
 import { parseArg } from '../parse-arg';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
 import { parseDuration } from '../units';
@@ -16,7 +19,20 @@ interface RunOptions {
   arg: string[];
   json?: boolean;
   timeout?: number;
+  repeat: number;
+  restore?: boolean;
+  metricsDump?: string | true;
+  metricsListen?: string;
+  metricsPush?: string;
+  functionCallMetrics?: boolean;
   [k: string]: unknown;
+}
+
+function positiveInt(flag: string) {
+  return (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw usage(`${flag}: "${v}" is not a positive whole number`);
+    return Number(v);
+  };
 }
 
 export function runCommand(): Command {
@@ -26,8 +42,14 @@ export function runCommand(): Command {
     .argument('[args...]', 'more arguments, after --, for values that start with "-"')
     .requiredOption('--fn <name>', 'guest function to call')
     .option('--arg <value>', 'an argument, converted to the declared parameter type (repeat in order)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--json', 'print one JSON object: function, type, result, durationUs')
-    .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'));
+    .option('--json', 'print one JSON object per call: function, type, result, durationUs')
+    .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
+    .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', positiveInt('--repeat'), 1)
+    .option('--restore', 'restore the sandbox to its state after init between repeated calls')
+    .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE)'))
+    .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given)')
+    .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
+    .option('--function-call-metrics', 'also record guest and host function call duration histograms');
   addMemoryOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -40,11 +62,49 @@ Examples:
   $ hl run guests/bin/simpleguest.bin --fn Add --arg 2 --arg 0x10
   $ hl run guests/bin/simpleguest.bin --fn EchoBytes --arg @photo.jpg > copy.jpg
   $ hl run guests/bin/simpleguest.bin --fn Echo --json -- --starts-with-dash
-  $ hl run guests/bin/simpleguest.bin --fn Spin --timeout 500ms`,
+  $ hl run guests/bin/simpleguest.bin --fn Spin --timeout 500ms
+  $ hl run guests/bin/simpleguest.bin --fn Echo --arg hi --metrics-dump=/var/lib/node_exporter/hl.prom
+  $ hl run guests/bin/simpleguest.bin --fn Echo --arg hi --repeat 1000 --restore --metrics-listen 9464`,
   );
   return cmd.action(async (guest: string, extra: string[], opts: RunOptions) => {
-    process.exitCode = await run(guest, [...opts.arg, ...extra], opts);
+    process.exitCode = await runWithMetrics(guest, [...opts.arg, ...extra], opts);
   });
+}
+
+/** The run, with metrics set up before it and exported after it, whatever its outcome. */
+async function runWithMetrics(guest: string, words: string[], opts: RunOptions): Promise<number> {
+  const wanted = opts.metricsDump !== undefined || opts.metricsListen !== undefined || opts.metricsPush !== undefined;
+  let registry: Prom.Registry | undefined;
+  if (wanted) {
+    const prom = require('prom-client') as typeof Prom;
+    registry = new prom.Registry();
+  }
+  setMetricsRegistry(registry ?? null); // no prom-client at all for a plain run
+  let status: number;
+  let server: { close(): void } | undefined;
+  try {
+    if (opts.metricsListen !== undefined) {
+      const served = await serveMetrics(registry!, parseListen(opts.metricsListen));
+      server = served.server;
+      process.stderr.write(`hl: serving metrics at ${served.url}\n`);
+    }
+    status = await run(guest, words, opts);
+  } catch (err) {
+    status = handleError(err);
+  }
+  if (registry && opts.metricsPush !== undefined) {
+    const failed = await pushMetrics(registry, opts.metricsPush, guest);
+    if (failed) process.stderr.write(`hl: warning: metrics push to ${opts.metricsPush} failed: ${failed}\n`);
+  }
+  if (registry && opts.metricsDump !== undefined) {
+    try {
+      await dumpMetrics(registry, opts.metricsDump === true ? 'stderr' : opts.metricsDump);
+    } catch (err) {
+      process.stderr.write(`hl: warning: cannot write metrics: ${(err as Error).message}\n`);
+    }
+  }
+  server?.close();
+  return status;
 }
 
 async function run(guest: string, words: string[], opts: RunOptions): Promise<number> {
@@ -53,7 +113,12 @@ async function run(guest: string, words: string[], opts: RunOptions): Promise<nu
   const timer = deadline !== undefined ? setTimeout(() => controller.abort(new Error(`timed out after ${deadline} ms (--timeout)`)), deadline) : undefined;
   let sandbox: Sandbox | undefined;
   try {
-    sandbox = await Sandbox.create(guest, { ...memoryOptions(opts), hostFunctions: defaultHostFunctions, signal: controller.signal });
+    sandbox = await Sandbox.create(guest, {
+      ...memoryOptions(opts),
+      hostFunctions: defaultHostFunctions,
+      signal: controller.signal,
+      functionCallMetrics: opts.functionCallMetrics === true,
+    });
     const sig = sandbox.signature(opts.fn);
     if (!sig) {
       const names = sandbox.functions.map((f) => f.name);
@@ -66,15 +131,20 @@ async function run(guest: string, words: string[], opts: RunOptions): Promise<nu
     const args = sig.params.map((type, i) =>
       parseArg(type, words[i], { what: `argument ${i + 1} of ${sig.name}`, stdin: () => (stdin ??= readFileSync(0)) }),
     );
-    const callStart = process.hrtime.bigint();
-    const result = await sandbox.call(sig.name, args, { signal: controller.signal });
-    const durationUs = Number(process.hrtime.bigint() - callStart) / 1000;
-    if (opts.json) {
-      process.stdout.write(JSON.stringify({ function: sig.name, type: sig.returns, result: jsonValue(sig.returns, result), durationUs: Math.round(durationUs * 10) / 10 }) + '\n');
-    } else {
-      const text = formatText(sig.returns, result);
-      if (text instanceof Uint8Array && process.stdout.isTTY) process.stdout.write(Buffer.from(text).toString('hex') + '\n');
-      else if (text !== undefined) process.stdout.write(text);
+    for (let i = 0; i < opts.repeat; i++) {
+      const callStart = process.hrtime.bigint();
+      const result = await sandbox.call(sig.name, args, { signal: controller.signal });
+      const durationUs = Number(process.hrtime.bigint() - callStart) / 1000;
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ function: sig.name, type: sig.returns, result: jsonValue(sig.returns, result), durationUs: Math.round(durationUs * 10) / 10 }) + '\n');
+      } else {
+        const text = formatText(sig.returns, result);
+        if (text instanceof Uint8Array && process.stdout.isTTY) process.stdout.write(Buffer.from(text).toString('hex') + '\n');
+        else if (text !== undefined) process.stdout.write(text);
+      }
+      if (opts.restore && i + 1 < opts.repeat) sandbox.restore();
+      // Back-to-back synchronous completions would starve the event loop (a scrape endpoint).
+      if (i % 64 === 63) await new Promise((r) => setImmediate(r));
     }
     return 0;
   } finally {

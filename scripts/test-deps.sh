@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what the test suite needs from Debian: promtool (package
+# prometheus) and prometheus-pushgateway. Idempotent; run by `npm test`.
+set -e
+missing=""
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+command -v prometheus-pushgateway >/dev/null 2>&1 || missing="$missing prometheus-pushgateway"
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "the tests need:$missing (Debian packages); install them with: sudo apt-get install -y$missing" >&2
+  exit 1
+fi
+echo "installing$missing from Debian for the tests" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,39 @@
+// A plain `hl run` loads none of the heavy optional packages (start-up is a
+// feature); the flags that need them load them.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import t from 'tap';
+import { hlBin, simpleguest } from './helpers';
+
+const HEAVY = ['prom-client', 'pino-pretty', 'ora', '@opentelemetry'];
+const dir = mkdtempSync(path.join(tmpdir(), 'hl-startup-'));
+const probe = path.join(dir, 'probe.js');
+writeFileSync(
+  probe,
+  `process.on('exit', () => {
+     const loaded = Object.keys(require.cache).filter((f) => f.includes('node_modules'));
+     require('fs').writeSync(2, '\\nLOADED ' + JSON.stringify(loaded) + '\\n');
+   });`,
+);
+
+function loaded(args: string[]): string[] {
+  const r = spawnSync(process.execPath, ['-r', probe, hlBin, ...args], { encoding: 'utf8', env: { ...process.env, HL_LOG: '', RUST_LOG: '' } });
+  const m = /LOADED (.*)/.exec(r.stderr);
+  return m ? (JSON.parse(m[1]) as string[]) : [];
+}
+
+const heavy = (files: string[]) => HEAVY.filter((p) => files.some((f) => f.includes(`/node_modules/${p}/`)));
+
+t.test('hl run loads only what it uses', async (t) => {
+  const files = loaded(['run', simpleguest, '--fn', 'Echo', '--arg', 'x']);
+  t.ok(files.some((f) => f.includes('/node_modules/commander/')), 'commander is loaded (the probe works)');
+  t.same(heavy(files), [], 'no prom-client, pino-pretty, ora or OpenTelemetry');
+});
+
+t.test('--metrics-dump loads prom-client (and its @opentelemetry/api), nothing else heavy', async (t) => {
+  const files = loaded(['run', simpleguest, '--fn', 'Echo', '--arg', 'x', '--metrics-dump=-']);
+  t.same(heavy(files), ['prom-client', '@opentelemetry']);
+  t.same(files.filter((f) => f.includes('/@opentelemetry/') && !f.includes('/@opentelemetry/api/')), [], 'no OpenTelemetry SDK');
+});
