@@ -56,7 +56,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
                         InstanceMethod<&Vm::Read>("read"), InstanceMethod<&Vm::Run>("run"),
                         InstanceMethod<&Vm::Kill>("kill"), InstanceMethod<&Vm::Snapshot>("snapshot"),
                         InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close"),
-                        InstanceMethod<&Vm::Id>("id")});
+                        InstanceMethod<&Vm::Id>("id"), InstanceMethod<&Vm::ExitCount>("exitCount")});
   }
 
   explicit Vm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vm>(info) {
@@ -76,13 +76,21 @@ class Vm : public Napi::ObjectWrap<Vm> {
       coded_error(env, "KVM_FAILED", e.what()).ThrowAsJavaScriptException();
       return;
     }
+    try {
+      thread_ = std::make_unique<VcpuThread>(*vm_, [this](const VmExit& e, uint64_t seq) {
+        last_exit_ = e;
+        // Whoever sees kDone first owns the result: a polling JS thread, or CallJs.
+        if (run_state_.exchange(kDone) == kAsync) tsfn_.NonBlockingCall(new Completion{e, seq});
+      });
+    } catch (const std::exception& e) {  // no thread could be created (pids limit, memory)
+      vm_.reset();
+      mem_.reset();
+      closed_ = true;
+      coded_error(env, "KVM_FAILED", std::string("cannot start the vCPU thread: ") + e.what()).ThrowAsJavaScriptException();
+      return;
+    }
     tsfn_ = Tsfn::New(env, "hl-vcpu", 0, 1, this);
     tsfn_.Unref(env);
-    thread_ = std::make_unique<VcpuThread>(*vm_, [this](const VmExit& e) {
-      last_exit_ = e;
-      // Whoever sees kDone first owns the result: a polling JS thread, or CallJs.
-      if (run_state_.exchange(kDone) == kAsync) tsfn_.NonBlockingCall(new Completion{e, run_seq_.load()});
-    });
     state_ = env.GetInstanceData<AddonState>();
     state_->live.insert(this);
   }
@@ -93,7 +101,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
   void Shutdown(bool wait = false) {
     if (closed_) return;
     closed_ = true;
-    if (thread_ && run_state_.load() == kIdle && !wait && state_) {
+    if (thread_ && run_state_.load() == kIdle && thread_->idle() && !wait && state_) {
       // Idle: the vCPU thread closes the VM itself; we do not wait for it.
       thread_->retire(std::move(vm_), std::move(mem_));
       state_->retiring.push_back(std::move(thread_));
@@ -156,9 +164,9 @@ class Vm : public Napi::ObjectWrap<Vm> {
     double spin_us = info[0].As<Napi::Number>().DoubleValue();
     bool fresh = info.Length() >= 4;
     if (fresh) vm_->clear_cancel();
-    run_seq_++;
+    uint64_t seq = ++run_seq_;
     run_state_.store(kPolled);
-    thread_->submit(fresh, fresh ? U64(info[1]) : 0, fresh ? U64(info[2]) : 0, fresh ? U64(info[3]) : 0);
+    thread_->submit(fresh, fresh ? U64(info[1]) : 0, fresh ? U64(info[2]) : 0, fresh ? U64(info[3]) : 0, seq);
     auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(static_cast<int64_t>(spin_us * 1000));
     do {
       if (run_state_.load(std::memory_order_acquire) == kDone) {
@@ -236,6 +244,10 @@ class Vm : public Napi::ObjectWrap<Vm> {
     return Napi::Number::New(info.Env(), closed_ ? 0 : static_cast<double>(vm_->id()));
   }
 
+  Napi::Value ExitCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), closed_ ? 0 : static_cast<double>(vm_->exit_count()));
+  }
+
   Napi::Value Snapshot(const Napi::CallbackInfo& info) {
     if (!CheckOpen(info.Env())) return info.Env().Undefined();
     if (run_state_.load() != kIdle) {
@@ -243,7 +255,12 @@ class Vm : public Napi::ObjectWrap<Vm> {
       return info.Env().Undefined();
     }
     if (!SyncDirty(info.Env())) return info.Env().Undefined();
-    std::string err = mem_->snapshot(U64(info[0]), U64(info[1]));
+    std::string err;
+    try {
+      err = mem_->snapshot(U64(info[0]), U64(info[1]));
+    } catch (const std::exception& e) {  // bad_alloc: no memory for the copy
+      err = std::string("cannot take a snapshot: ") + e.what();
+    }
     if (!err.empty()) coded_error(info.Env(), "LAYOUT", err).ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }

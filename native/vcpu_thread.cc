@@ -34,9 +34,11 @@ void VcpuThread::retire(std::unique_ptr<KvmVm> vm, std::shared_ptr<GuestMemory> 
   cv_.notify_one();
 }
 
-void VcpuThread::submit(bool fresh, uint64_t rip, uint64_t rsp, uint64_t rdi) {
+void VcpuThread::submit(bool fresh, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t seq) {
+  busy_.fetch_add(1);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    seq_ = seq;
     fresh_ = fresh;
     rip_ = rip;
     rsp_ = rsp;
@@ -52,10 +54,10 @@ void VcpuThread::stop() {
     std::lock_guard<std::mutex> lock(mu_);
     state_.store(2);
   }
-  vm_.request_cancel();
+  vm_.request_cancel();  // kicks a KVM_RUN in progress; later ones see immediate_exit
+  vm_.clear_runner_thread();  // no pthread_kill after this, from any thread
   cv_.notify_one();
   thread_.join();
-  vm_.clear_runner_thread();
 }
 
 void VcpuThread::main() {
@@ -63,7 +65,7 @@ void VcpuThread::main() {
     auto until = std::chrono::steady_clock::now() + kSpin;
     while (state_.load() == 0 && std::chrono::steady_clock::now() < until) _mm_pause();
     bool fresh;
-    uint64_t rip, rsp, rdi;
+    uint64_t rip, rsp, rdi, seq;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return state_.load() != 0; });
@@ -77,10 +79,12 @@ void VcpuThread::main() {
       rip = rip_;
       rsp = rsp_;
       rdi = rdi_;
+      seq = seq_;
       state_.store(0);
     }
     VmExit e = fresh ? vm_.run_from(rip, rsp, rdi) : vm_.resume();
-    on_done_(e);
+    on_done_(e, seq);
+    busy_.fetch_sub(1);
   }
 }
 

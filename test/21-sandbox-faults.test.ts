@@ -114,3 +114,20 @@ t.test('a log flood is capped per call and costs nothing past the cap', async (t
   await sb.call('LogFlood', [10]);
   t.equal(logs, 510, 'the next call logs again');
 });
+
+t.test('restore wipes the stack and buffers too: no state survives it', async (t) => {
+  const sb = await create('hostile');
+  t.teardown(() => sb.dispose());
+  await sb.call('Stash', [42n]);
+  t.equal(await sb.call('Peek'), 42n, 'state persists between calls');
+  sb.restore();
+  t.equal(await sb.call('Peek'), 0n, 'gone after restore');
+});
+
+t.test('a guest that ignores the log level is still capped by the host', async (t) => {
+  let logs = 0;
+  const sb = await create('hostile', { maxGuestLogsPerCall: 100, observer: { onGuestLog: () => logs++ } });
+  t.teardown(() => sb.dispose());
+  await sb.call('RawLogFlood', [5000]);
+  t.equal(logs, 100, 'records past the cap are dropped by the host');
+});

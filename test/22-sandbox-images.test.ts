@@ -48,6 +48,14 @@ t.test('a guest of another ABI version', async (t) => {
   await t.rejects(Sandbox.create(b), { code: 'INVALID_GUEST', message: /ABI version 99; this hl runs ABI version 1/ });
 });
 
+t.test('a note whose size wraps 32-bit arithmetic', async (t) => {
+  const b = Buffer.from(good);
+  const magic = Buffer.from('4c48604755455354', 'hex');
+  const desc = b.indexOf(magic);
+  b.writeUInt32LE(0xfffffffd, desc - 16 + 4); // descsz of the HL note (namesz, descsz, type, "HL\0\0")
+  await t.rejects(Sandbox.create(b), { code: 'INVALID_GUEST', message: /no hl note/ });
+});
+
 t.test('a segment outside the image area', async (t) => {
   const b = Buffer.from(good);
   const phoff = Number(b.readBigUInt64LE(32));

@@ -75,9 +75,25 @@ t.test('a kill during a host-function call stops the guest when control returns 
   });
   t.teardown(() => sb.dispose());
   await t.rejects(sb.call('Add', [1, 2]), { code: 'CANCELLED' });
-  t.ok(hostRan, 'the host function itself completed');
+  t.ok(sb.poisoned, 'the guest never got control back');
+  await new Promise((r) => setTimeout(r, 40));
+  t.ok(hostRan, 'the host function itself ran to its end, its result discarded');
   sb.restore();
   t.equal(await sb.call('Echo', ['ok']), 'ok');
+});
+
+t.test('a host function that never settles cannot hold a call past its timeout', async (t) => {
+  const sb = await Sandbox.create(simpleguest, {
+    hostFunctions: [{ name: 'HostAdd', params: ['int32', 'int32'], returns: 'int32', fn: () => new Promise(() => undefined) }],
+  });
+  t.teardown(() => sb.dispose());
+  await t.rejects(sb.call('Add', [1, 2], { timeoutMs: 100 }), { code: 'CANCELLED', message: /timed out after 100 ms/ });
+  sb.restore();
+  const stuck = sb.call('Add', [1, 2]);
+  setTimeout(() => sb.kill(), 30);
+  await t.rejects(stuck, { code: 'CANCELLED' });
+  sb.restore();
+  t.equal(await sb.call('Echo', ['free']), 'free', 'the call queue moves on');
 });
 
 t.test('a kill storm from a worker never corrupts or mislabels a result', async (t) => {

@@ -37,3 +37,9 @@ t.test('--metrics-dump loads prom-client (and its @opentelemetry/api), nothing e
   t.same(heavy(files), ['prom-client', '@opentelemetry']);
   t.same(files.filter((f) => f.includes('/@opentelemetry/') && !f.includes('/@opentelemetry/api/')), [], 'no OpenTelemetry SDK');
 });
+
+t.test('pino-pretty is loaded only when pretty output is produced', async (t) => {
+  t.same(heavy(loaded(['run', simpleguest, '--fn', 'LogMessage', '--arg', 'x', '--arg', '2'])), [], 'no record passes the default filter');
+  t.same(heavy(loaded(['run', simpleguest, '--fn', 'LogMessage', '--arg', 'x', '--arg', '2', '--log', 'trace', '--log-format', 'json'])), [], 'JSON needs no pino-pretty');
+  t.same(heavy(loaded(['run', simpleguest, '--fn', 'LogMessage', '--arg', 'x', '--arg', '2', '--log', 'info'])), ['pino-pretty']);
+});

@@ -26,7 +26,7 @@ export interface CliResult {
 }
 
 export function hl(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: 60_000, ...options, env: { ...process.env, HL_LOG: '', RUST_LOG: '', ...options.env } });
+  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: 60_000, maxBuffer: 64 * 1024 * 1024, ...options, env: { ...process.env, HL_LOG: '', RUST_LOG: '', ...options.env } });
   const raw = Buffer.isBuffer(r.stdout) ? r.stdout : Buffer.from(r.stdout ?? '');
   return { status: r.status, stdout: raw.toString('utf8'), stderr: String(r.stderr ?? ''), raw };
 }

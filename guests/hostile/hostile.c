@@ -89,6 +89,26 @@ static void unknown_host_function(const hl_call *c) {
   hl_return_i32(r.as.i32);
 }
 
+/* Leaves a value at the bottom of the stack and in the output buffer's last
+ * word; a restore must wipe both (no state survives a restore). */
+static void stash(const hl_call *c) {
+  uint64_t v = hl_arg_u64(c, 0);
+  *(volatile uint64_t *)(uintptr_t)(PEB->stack_top - PEB->stack_size) = v;
+  *(volatile uint64_t *)(uintptr_t)(PEB->output_addr + PEB->output_size - 8) = v;
+}
+static void peek(const hl_call *c) {
+  (void)c;
+  uint64_t a = *(volatile uint64_t *)(uintptr_t)(PEB->stack_top - PEB->stack_size);
+  uint64_t b = *(volatile uint64_t *)(uintptr_t)(PEB->output_addr + PEB->output_size - 8);
+  hl_return_u64(a | b);
+}
+
+/* Ignores the PEB's log level: one record, then n raw writes to the log port. */
+static void raw_log_flood(const hl_call *c) {
+  hl_log(HL_LOG_ERROR, "raw flood");
+  for (int32_t i = 0; i < hl_arg_i32(c, 0); i++) outl(HL_PORT_LOG, 0);
+}
+
 /* A log record flood: n records in one call. */
 static void log_flood(const hl_call *c) {
   for (int32_t i = 0; i < hl_arg_i32(c, 0); i++) hl_log(HL_LOG_INFO, "flood");
@@ -147,6 +167,9 @@ void hl_main(void) {
   hl_register("UnknownHostFunction", unknown_host_function, HL_I32, 0);
   hl_register("LogFlood", log_flood, HL_VOID, 1, HL_I32);
   hl_register("InvalidOpcode", invalid_opcode, HL_I32, 0);
+  hl_register("Stash", stash, HL_VOID, 1, HL_U64);
+  hl_register("Peek", peek, HL_U64, 0);
+  hl_register("RawLogFlood", raw_log_flood, HL_VOID, 1, HL_I32);
   hl_register("DivideByZero", divide_by_zero, HL_I32, 1, HL_I32);
   hl_register("LongAbort", long_abort, HL_VOID, 0);
 }

@@ -111,12 +111,21 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
     id_ = next_id++;
     registry[id_] = this;
   } catch (...) {
-    this->~KvmVm();
+    close_all();  // members are destroyed by the unwinding itself
     throw;
   }
 }
 
-KvmVm::~KvmVm() {
+KvmVm::~KvmVm() { close_all(); }
+
+void KvmVm::clear_runner_thread() {
+  // Under the registry lock: cancel_by_id() reads has_runner_ holding it, so
+  // once this returns no other thread can pthread_kill the runner.
+  std::lock_guard<std::mutex> lock(registry_mu);
+  has_runner_.store(false);
+}
+
+void KvmVm::close_all() {
   if (id_) {
     std::lock_guard<std::mutex> lock(registry_mu);
     registry.erase(id_);
@@ -197,7 +206,9 @@ VmExit KvmVm::run_loop() {
       e.kind = ExitKind::kCancelled;
       return e;
     }
-    if (ioctl(vcpu_fd_, KVM_RUN, 0) < 0) {
+    int rc = ioctl(vcpu_fd_, KVM_RUN, 0);
+    exits_.fetch_add(1, std::memory_order_relaxed);
+    if (rc < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;  // the loop head sees a cancel
       VmExit e;
       e.reason = "KVM_RUN failed";

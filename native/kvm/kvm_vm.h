@@ -43,16 +43,19 @@ class KvmVm {
   void request_cancel();
   void clear_cancel() { cancel_.store(false); }
   void set_runner_thread(pthread_t t) { runner_ = t; has_runner_.store(true); }
-  void clear_runner_thread() { has_runner_.store(false); }
+  void clear_runner_thread();
 
   static int kick_signal();
 
   // A process-wide id for this VM, so any thread can cancel its run through
   // cancel_by_id() without holding a pointer that could dangle.
   uint64_t id() const { return id_; }
+  // KVM_RUN returns so far (every exit, including those hl resumes at once).
+  uint64_t exit_count() const { return exits_.load(std::memory_order_relaxed); }
   static bool cancel_by_id(uint64_t id);
 
  private:
+  void close_all();
   VmExit run_loop();
   VmExit fault_exit(const char* reason);
 
@@ -65,6 +68,7 @@ class KvmVm {
   std::atomic<bool> has_runner_{false};
   pthread_t runner_{};
   uint64_t id_ = 0;
+  std::atomic<uint64_t> exits_{0};
 };
 
 }  // namespace hl

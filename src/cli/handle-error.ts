@@ -1,10 +1,11 @@
 // handle-error.ts: the one place errors become a line on stderr and an exit status.
+import { HOST_TARGET, Level, currentFilter } from '../observability/logging';
 import { HlError } from '../sandbox/errors';
 import { ExitCode, exitCodeFor } from './exit-codes';
 
-/** Stack traces only when the log filter asks for debug or trace. */
-export function debugEnabled(filter = process.env.HL_LOG ?? process.env.RUST_LOG ?? ''): boolean {
-  return /(^|[,=])\s*(debug|trace|4|5)\s*(,|$)/i.test(filter);
+/** Stack traces only when the log filter enables debug for hl's host records. */
+export function debugEnabled(): boolean {
+  return currentFilter().maxLevelFor(HOST_TARGET) >= Level.debug;
 }
 
 export function handleError(err: unknown, debug = debugEnabled()): number {

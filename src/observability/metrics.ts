@@ -16,6 +16,8 @@ export const MetricNames = {
   sandboxesActive: 'hl_sandboxes_active',
   creationDuration: 'hl_sandbox_creation_duration_seconds',
   lastSuccess: 'hl_last_success_timestamp_seconds',
+  guestLogRecords: 'hl_guest_log_records_total',
+  guestLogCaps: 'hl_guest_log_capped_calls_total',
 } as const;
 
 /** Guest error messages are cut to this many characters ... */
@@ -33,6 +35,8 @@ interface Instruments {
   guestErrors: Prom.Counter<'code' | 'message'>;
   cancelled: Prom.Counter;
   guestCrashes: Prom.Counter<'kind'>;
+  guestLogs: Prom.Counter<'level'>;
+  guestLogCaps: Prom.Counter;
   created: Prom.Counter;
   active: Prom.Gauge;
   creation: Prom.Histogram;
@@ -84,6 +88,12 @@ function setup(): Instruments | undefined {
     cancelled,
     guestCrashes: reg(MetricNames.guestCrashes, () =>
       new prom.Counter({ name: MetricNames.guestCrashes, help: 'Guest calls that crashed (fault, stack overflow) or broke the ABI, by kind', labelNames: ['kind'] as const, registers }),
+    ),
+    guestLogs: reg(MetricNames.guestLogRecords, () =>
+      new prom.Counter({ name: MetricNames.guestLogRecords, help: 'Log records guests sent to the host (records below the enabled level never leave the guest)', labelNames: ['level'] as const, registers }),
+    ),
+    guestLogCaps: reg(MetricNames.guestLogCaps, () =>
+      new prom.Counter({ name: MetricNames.guestLogCaps, help: 'Guest calls that reached the per-call log record limit; their later records were dropped in the guest', registers }),
     ),
     created: reg(MetricNames.sandboxesCreated, () => new prom.Counter({ name: MetricNames.sandboxesCreated, help: 'Sandboxes created', registers })),
     active: reg(MetricNames.sandboxesActive, () => new prom.Gauge({ name: MetricNames.sandboxesActive, help: 'Sandboxes created and not yet disposed', registers })),
@@ -150,8 +160,16 @@ export function metricsObserver(functionCallMetrics: boolean, hostFunctionNames:
     onCancel() {
       m.cancelled.inc();
     },
+    onGuestLog(e) {
+      m.guestLogs.inc({ level: GUEST_LEVELS[e.level] ?? 'error' });
+    },
+    onGuestLogsCapped() {
+      m.guestLogCaps.inc();
+    },
   };
 }
+
+const GUEST_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 
 function recordFailure(m: Instruments, e: HlError): void {
   const d = e.details as { guestCode?: number; guestMessage?: string; kind?: string };

@@ -111,9 +111,10 @@ function findHlNote(notes: Buffer): { abiVersion: number; dispatch: number } | u
     const descsz = notes.readUInt32LE(o + 4);
     const type = notes.readUInt32LE(o + 8);
     const nameStart = o + 12;
-    const descStart = nameStart + ((namesz + 3) & ~3);
-    const next = descStart + ((descsz + 3) & ~3);
-    if (next > notes.length || next <= o) return undefined;
+    // Plain arithmetic, not 32-bit bit operations: sizes near 2^32 must not wrap.
+    const descStart = nameStart + Math.ceil(namesz / 4) * 4;
+    const next = descStart + Math.ceil(descsz / 4) * 4;
+    if (next > notes.length || descStart + descsz > notes.length) return undefined;
     const name = notes.subarray(nameStart, nameStart + namesz).toString('latin1').replace(/\0+$/, '');
     if (name === abi.HL_NOTE_NAME && type === abi.HL_NOTE_TYPE_GUEST && descsz >= abi.HlGuestNoteSize) {
       const d = notes.subarray(descStart, descStart + descsz);

@@ -10,6 +10,8 @@ import { MapFlags, type RawExit, type RawVm, loadAddon } from '../native';
 import { ErrorCode, GuestError, HlError, usage } from './errors';
 import { combineObservers, notify, type SandboxObserver } from './events';
 import { metricsObserver } from '../observability/metrics';
+import { GUEST_TARGET, HostLog, Level, emit, guestMinLevel, levelFromGuest, loggingVersion } from '../observability/logging';
+import type { SpanRef } from '../observability/log-filter';
 import { classifyFault } from './faults';
 import { InterruptHandle } from './interrupt';
 import { type GuestImage, parseGuestImage } from './elf';
@@ -28,7 +30,8 @@ export interface SandboxOptions extends MemoryOptions {
   hostFunctions?: HostFunction[];
   observer?: SandboxObserver;
   /** Lowest guest log level that leaves the VM (0 trace .. 5 critical, 6 off).
-   * Default: 0 when the observer has onGuestLog, else 6. */
+   * Default: what the log filter enables for hyperlight_guest, or 0 when
+   * `observer` has onGuestLog. */
   guestLogLevel?: number;
   /** How long the JS thread waits synchronously for a short guest run before
    * yielding to the event loop (microseconds, default 100; 0 always yields). */
@@ -52,6 +55,7 @@ export interface CallOptions {
 const MAX_LOG_FILE_LEN = 4096;
 const DEFAULT_SPIN_US = 100;
 const DEFAULT_MAX_LOGS = 10_000;
+const MAX_HOST_ERROR_LOGS = 10;
 /** kill() waits this long for the vCPU to stop (measured: ~25-60 us). */
 const KILL_SPIN_US = 200;
 const MAX_IMAGE_FILE = 256 * 1024 * 1024;
@@ -69,8 +73,17 @@ export class Sandbox {
   private readonly byName: Map<string, FunctionSignature>;
   private readonly hostFns: Map<string, HostFunction>;
   private readonly spinUs: number;
-  private logLevel: number = abi.HL_LOG_OFF;
+  /** The guest log level in the PEB, the embedder's override, and the logging config it came from. */
+  private appliedLevel = -1;
+  private explicitLevel: number | undefined;
+  private appliedVersion = -1;
+  /** The spans the current work is inside, outermost first (for [span] log directives). */
+  private spans: SpanRef[] = [];
   private logsThisCall = 0;
+  private hostErrorsThisCall = 0;
+  /** Rejects when the current call is cancelled, so a host function that never settles cannot hold it. */
+  private cancelled: Promise<never> | undefined;
+  private cancelCall: (() => void) | undefined;
 
   private constructor(
     private readonly vm: RawVm,
@@ -106,22 +119,27 @@ export class Sandbox {
     }
     try {
       loadInto(vm, image, layout);
-      const level = options.guestLogLevel ?? (observer?.onGuestLog ? abi.HL_LOG_TRACE : abi.HL_LOG_OFF);
-      writePeb(vm, layout, level);
+      writePeb(vm, layout);
       const box = new Sandbox(vm, image, layout, options, observer, hostFns, []);
-      box.logLevel = level;
+      box.explicitLevel = options.guestLogLevel;
+      box.spans = [{ name: 'create_sandbox' }];
+      box.syncGuestLevel();
       const fns = await box.guarded('guest init', options, async () => {
         const done = await box.drive(vm.run(box.spinUs, image.entry, layout.stackTop, abi.HL_PEB_ADDR), 'guest init');
         return readFunctionTable(done.reader, done.kind);
       });
       const sandbox = new Sandbox(vm, image, layout, options, observer, hostFns, fns);
-      sandbox.logLevel = level;
+      sandbox.explicitLevel = box.explicitLevel;
+      sandbox.appliedLevel = box.appliedLevel;
+      sandbox.appliedVersion = box.appliedVersion;
       sandbox.snapshot(); // restore() always has a state to return to: right after init
       notify(observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
+      if (log.enabled(Level.debug)) log.debug('sandbox created', { memSize: layout.memSize, functions: fns.length, durationUs: Math.round(micros(start)) });
       if (observer?.onDispose) collected.register(sandbox, observer, sandbox);
       return sandbox;
     } catch (err) {
       vm.close();
+      if (log.enabled(Level.debug)) log.debug('sandbox creation failed', errorFields(err), [{ name: 'create_sandbox' }]);
       throw err;
     }
   }
@@ -151,6 +169,13 @@ export class Sandbox {
     if (this.disposed || this.finished === this.requested) return;
     this.killed = this.finished;
     this.vm.kill(KILL_SPIN_US);
+    this.cancelCall?.(); // a call waiting on a host function settles now
+  }
+
+  /** Counters of this sandbox: VM exits so far (each costs ~20 us on these machines). */
+  stats(): { vmExits: number } {
+    this.checkUsable(false);
+    return { vmExits: this.vm.exitCount() };
   }
 
   /** A kill handle for other threads (workers): see InterruptHandle. */
@@ -172,15 +197,27 @@ export class Sandbox {
   restore(): number {
     this.checkIdle('restore');
     const pages = this.vm.restore(this.poison !== undefined);
+    if (log.enabled(Level.debug)) log.debug('sandbox restored', { pages, wasPoisoned: this.poison !== undefined });
     this.poison = undefined;
     return pages;
   }
 
   /** Changes the lowest guest log level that leaves the VM; applies to the next call. */
-  setGuestLogLevel(level: number): void {
-    if (!Number.isInteger(level) || level < 0 || level > abi.HL_LOG_OFF) throw usage('guest log level must be 0..6');
-    this.logLevel = level;
-    this.writeLogLevel(level);
+  setGuestLogLevel(level: number | undefined): void {
+    if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > abi.HL_LOG_OFF)) throw usage('guest log level must be 0..6');
+    this.explicitLevel = level;
+    this.appliedVersion = -1;
+    this.syncGuestLevel();
+  }
+
+  /** Puts the lowest wanted guest level in the PEB: the embedder's, or what the log filter and observers want. */
+  private syncGuestLevel(): void {
+    if (this.appliedVersion === loggingVersion()) return;
+    // The embedder's own observer may want every record; hl's metrics only count those that leave the guest.
+    const level = this.explicitLevel ?? Math.min(guestMinLevel(), this.options.observer?.onGuestLog ? abi.HL_LOG_TRACE : abi.HL_LOG_OFF);
+    this.appliedVersion = loggingVersion();
+    if (level !== this.appliedLevel) this.writeLogLevel(level);
+    this.appliedLevel = level;
   }
 
   private writeLogLevel(level: number): void {
@@ -196,6 +233,7 @@ export class Sandbox {
     this.vm.close();
     collected.unregister(this);
     notify(this.observer, 'onDispose');
+    log.debug('sandbox disposed');
   }
 
   [Symbol.dispose](): void {
@@ -226,6 +264,8 @@ export class Sandbox {
     const msg = encodeCall(this.layout.input.size, name, typed);
     this.vm.write(this.layout.input.addr, msg);
     const obs = this.observer;
+    this.syncGuestLevel();
+    this.spans = [{ name: 'call_guest_function', fields: { function_name: name } }];
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
     try {
@@ -238,6 +278,9 @@ export class Sandbox {
     } catch (err) {
       const e = err instanceof HlError ? err : new HlError(ErrorCode.Internal, String((err as Error)?.message ?? err), {}, { cause: err });
       if (e instanceof GuestError) notify(obs, 'onGuestError', { fn: name, code: e.guestCode, message: e.guestMessage });
+      // The caller gets the error; the log has the details (debug), or says it loud when hl itself failed.
+      if (log.enabled(e.code === ErrorCode.Internal ? Level.error : Level.debug, this.spans))
+        log.log(e.code === ErrorCode.Internal ? Level.error : Level.debug, `call to ${name} failed`, errorFields(e), this.spans);
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
       throw e;
     }
@@ -247,7 +290,12 @@ export class Sandbox {
   private async guarded<T>(fn: string, options: CallOptions, body: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const signal = options.signal;
-    const onAbort = () => this.vm.kill();
+    this.cancelled = new Promise<never>((_, reject) => (this.cancelCall = () => reject(CANCELLED)));
+    this.cancelled.catch(() => undefined); // only awaited while a host function runs
+    const onAbort = () => {
+      this.vm.kill();
+      this.cancelCall?.();
+    };
     if (signal?.aborted) throw new HlError(ErrorCode.Cancelled, `call to ${fn} cancelled before it started`);
     if (options.timeoutMs !== undefined) timer = setTimeout(onAbort, Math.max(0, options.timeoutMs));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -265,6 +313,8 @@ export class Sandbox {
     } finally {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      this.cancelled = undefined;
+      this.cancelCall = undefined;
     }
   }
 
@@ -273,14 +323,16 @@ export class Sandbox {
     try {
       return await this.driveExits(first, fn);
     } finally {
-      if (this.logsThisCall >= (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS) && !this.disposed) this.writeLogLevel(this.logLevel);
+      if (this.logsThisCall >= (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS) && !this.disposed) this.writeLogLevel(this.appliedLevel);
       this.logsThisCall = 0;
+      this.hostErrorsThisCall = 0;
     }
   }
 
   private async driveExits(first: RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
     let exit = await first;
     for (;;) {
+      if (vmLog.enabled(Level.trace, this.spans)) vmLog.trace('vm exit', exitFields(exit), this.spans);
       if (exit.kind === 'cancelled') throw CANCELLED; // guarded() builds the one error, with the reason
       if (exit.kind === 'fault') throw classifyFault(exit, this.layout, fn, this.codeAt(exit.rip));
       if (exit.kind === 'error') throw new HlError(ErrorCode.Internal, `KVM failed during ${fn}: ${exit.reason}${exit.errno ? ` (errno ${exit.errno})` : ''}`);
@@ -329,10 +381,14 @@ export class Sandbox {
     const message = r.string();
     const file = r.string(MAX_LOG_FILE_LEN);
     if (level > abi.HL_LOG_CRITICAL) throw violation(`log level ${level}`);
+    // Past the cap a guest built with the SDK stops sending; one that ignores the PEB is dropped here.
+    if (this.logsThisCall >= (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS)) return;
     notify(this.observer, 'onGuestLog', { level, message, file, line });
+    emit(GUEST_TARGET, levelFromGuest(level), message, level === abi.HL_LOG_CRITICAL ? { file, line, critical: true } : { file, line }, this.spans);
     if (++this.logsThisCall === (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS)) {
       this.writeLogLevel(abi.HL_LOG_OFF); // the rest of this call's records stay in the guest
       notify(this.observer, 'onGuestLogsCapped', { limit: this.logsThisCall });
+      log.warn('guest log records capped for this call; later records are dropped in the guest', { limit: this.logsThisCall }, this.spans);
     }
   }
 
@@ -355,21 +411,30 @@ export class Sandbox {
       if (args.length !== hf.params.length || args.some((a, i) => a.type !== hf.params[i])) {
         throw new HlError(ErrorCode.HostFunction, `host function ${name}(${hf.params.join(', ')}) called with (${args.map((a) => a.type).join(', ')})`);
       }
-      const value = checkValue(hf.returns, await hf.fn(...args.map((a) => a.value)), `the result of host function ${name}`);
+      const pending = Promise.resolve(hf.fn(...args.map((a) => a.value)));
+      const result = this.cancelled ? await Promise.race([pending, this.cancelled]) : await pending;
+      const value = checkValue(hf.returns, result, `the result of host function ${name}`);
       reply = w.value(hf.returns, value).finish(abi.HL_MSG_RESULT);
     } catch (err) {
+      if (err === CANCELLED) throw err; // the call is over, not the host function's failure
       error = err as Error;
       const text = String(error?.message ?? err).slice(0, abi.HL_MAX_ERROR_MSG_LEN);
       reply = new Writer(this.layout.reply.size, 'a host error').u32(abi.HL_ERR_HOST_FUNCTION).u32(0).value('string', text).finish(abi.HL_MSG_ERROR);
     }
     notify(this.observer, 'onHostCall', { fn: name, durationUs: micros(start), error });
+    if (error && ++this.hostErrorsThisCall <= MAX_HOST_ERROR_LOGS && log.enabled(Level.error, this.spans)) {
+      const more = this.hostErrorsThisCall === MAX_HOST_ERROR_LOGS ? ' (further host function failures in this call are not logged)' : '';
+      log.error(`host function ${name} failed; the guest gets the error${more}`, { detail: String(error.message ?? error) }, this.spans);
+    }
     this.vm.write(this.layout.reply.addr, reply);
   }
 
+  /** Image data, heap, buffers and stack: everything the guest can write. Restoring
+   * the buffers and stack too means no state survives a restore. */
   private snapshotRange(): Region {
     const writable = this.image.segments.filter((s) => s.write);
     const from = writable.length ? Math.floor(writable[0].vaddr / abi.HL_PAGE_SIZE) * abi.HL_PAGE_SIZE : this.layout.heap.addr;
-    return { addr: from, size: this.layout.heap.addr + this.layout.heap.size - from };
+    return { addr: from, size: this.layout.stackTop - from };
   }
 }
 
@@ -384,6 +449,22 @@ function readResult(kind: number, r: Reader, sig: FunctionSignature): JsValue {
   const v = r.value();
   if (v.type !== sig.returns) throw violation(`${sig.name} returned a ${v.type}, but declares ${sig.returns}`);
   return v.value;
+}
+
+const log = new HostLog('sandbox');
+const vmLog = new HostLog('vm');
+
+const PORT_NAMES: Record<number, string> = { [abi.HL_PORT_DONE]: 'done', [abi.HL_PORT_HOSTCALL]: 'host_call', [abi.HL_PORT_LOG]: 'log', [abi.HL_PORT_ABORT]: 'abort' };
+
+function exitFields(exit: RawExit): Record<string, unknown> {
+  if (exit.kind === 'io') return { exit: PORT_NAMES[exit.port] ?? `port 0x${exit.port.toString(16)}` };
+  return { exit: exit.kind, reason: exit.reason };
+}
+
+/** Log fields for a failure: code, message and details (the caller has the error and its stack). */
+function errorFields(err: unknown): Record<string, unknown> {
+  const e = err as HlError;
+  return { code: e?.code, detail: e?.message ?? String(err), ...(e?.details ?? {}) };
 }
 
 /** Tells observers about sandboxes that were garbage collected without dispose(). */
@@ -424,12 +505,12 @@ function loadInto(vm: RawVm, image: GuestImage, layout: Layout): void {
   for (const r of [layout.input, layout.output, layout.reply, layout.heap, layout.stack]) vm.mapRange(r.addr, r.size, rw);
 }
 
-function writePeb(vm: RawVm, layout: Layout, logLevel: number): void {
+function writePeb(vm: RawVm, layout: Layout): void {
   const o = abi.HlPebOffsets;
   const b = Buffer.alloc(abi.HlPebSize);
   b.writeBigUInt64LE(abi.HL_GUEST_MAGIC, o.magic);
   b.writeUInt32LE(abi.HL_ABI_VERSION, o.abi_version);
-  b.writeUInt32LE(logLevel, o.max_log_level);
+  b.writeUInt32LE(abi.HL_LOG_OFF, o.max_log_level); // syncGuestLevel() sets the real one
   const put = (off: number, v: number) => b.writeBigUInt64LE(BigInt(v), off);
   put(o.input_addr, layout.input.addr);
   put(o.input_size, layout.input.size);

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { formatSignature } from '../../abi/types';
 import { Sandbox } from '../../sandbox';
+import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
 
 export function inspectCommand(): Command {
@@ -10,11 +11,13 @@ export function inspectCommand(): Command {
     .argument('<guest>', 'guest image')
     .option('--json', 'print JSON: {functions: [{name, params, returns}], memory: {...}}');
   addMemoryOptions(cmd);
+  addLogOptions(cmd);
   cmd.addHelpText('after', `
 Examples:
   $ hl inspect guests/bin/simpleguest.bin
   $ hl inspect guests/bin/simpleguest.bin --json | jq -r '.functions[].name'`);
-  return cmd.action(async (guest: string, opts: { json?: boolean } & Record<string, unknown>) => {
+  return cmd.action(async (guest: string, opts: { json?: boolean; log?: string; logFormat?: string } & Record<string, unknown>) => {
+    applyLogOptions(opts);
     const sandbox = await Sandbox.create(guest, memoryOptions(opts));
     try {
       if (opts.json) {

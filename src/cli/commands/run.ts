@@ -11,6 +11,7 @@ import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
 import { dumpMetrics, parseListen, pushMetrics, serveMetrics } from '../metrics-export';
 import { parseArg } from '../parse-arg';
+import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
 import { parseDuration } from '../units';
 
@@ -25,6 +26,8 @@ interface RunOptions {
   metricsListen?: string;
   metricsPush?: string;
   functionCallMetrics?: boolean;
+  log?: string;
+  logFormat?: string;
   [k: string]: unknown;
 }
 
@@ -51,6 +54,7 @@ export function runCommand(): Command {
     .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
     .option('--function-call-metrics', 'also record guest and host function call duration histograms');
   addMemoryOptions(cmd);
+  addLogOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -64,9 +68,18 @@ Examples:
   $ hl run guests/bin/simpleguest.bin --fn Echo --json -- --starts-with-dash
   $ hl run guests/bin/simpleguest.bin --fn Spin --timeout 500ms
   $ hl run guests/bin/simpleguest.bin --fn Echo --arg hi --metrics-dump=/var/lib/node_exporter/hl.prom
-  $ hl run guests/bin/simpleguest.bin --fn Echo --arg hi --repeat 1000 --restore --metrics-listen 9464`,
+  $ hl run guests/bin/simpleguest.bin --fn Echo --arg hi --repeat 1000 --restore --metrics-listen 9464
+  $ hl run guests/bin/simpleguest.bin --fn LogMessage --arg hi --arg 2 --log 'warn,hyperlight_guest=trace'
+  $ HL_LOG=debug hl run guests/bin/simpleguest.bin --fn Echo --arg hi --log-format json
+
+Log filter (--log, else HL_LOG, else RUST_LOG; default "error"): directives
+target=level separated by commas; a bare level is the default; targets match by
+prefix, the longest wins; [span]=level and [span{field=value}]=level; a trailing
+/regex keeps only records whose message matches. Targets: hyperlight_host::sandbox,
+hyperlight_host::vm, hyperlight_guest.`,
   );
   return cmd.action(async (guest: string, extra: string[], opts: RunOptions) => {
+    applyLogOptions(opts);
     process.exitCode = await runWithMetrics(guest, [...opts.arg, ...extra], opts);
   });
 }
