@@ -43,3 +43,10 @@ t.test('pino-pretty is loaded only when pretty output is produced', async (t) =>
   t.same(heavy(loaded(['run', simpleguest, '--fn', 'LogMessage', '--arg', 'x', '--arg', '2', '--log', 'trace', '--log-format', 'json'])), [], 'JSON needs no pino-pretty');
   t.same(heavy(loaded(['run', simpleguest, '--fn', 'LogMessage', '--arg', 'x', '--arg', '2', '--log', 'info'])), ['pino-pretty']);
 });
+
+t.test('--trace needs no OpenTelemetry; --otlp loads it', async (t) => {
+  t.same(heavy(loaded(['run', simpleguest, '--fn', 'Echo', '--arg', 'x', '--trace'])), []);
+  const otlp = loaded(['run', simpleguest, '--fn', 'Echo', '--arg', 'x', '--otlp', '127.0.0.1:9']);
+  t.ok(otlp.some((f) => f.includes('/@opentelemetry/sdk-trace-base/')));
+  t.ok(otlp.some((f) => f.includes('/@opentelemetry/exporter-trace-otlp-grpc/')));
+});

@@ -4,7 +4,7 @@ import t from 'tap';
 import { Level, LogFilter, type LevelName, type SpanRef } from '../src/observability/log-filter';
 
 type Case = [filter: string, target: string, level: LevelName, expected: boolean, spans?: SpanRef[]];
-const call = (fn: string): SpanRef[] => [{ name: 'call_guest_function', fields: { function_name: fn } }];
+const call = (fn: string): SpanRef[] => [{ name: 'call', fields: { function_name: fn } }];
 
 const cases: Case[] = [
   ['', 'a::x', 'error', true], // unset: error by default
@@ -52,16 +52,16 @@ const cases: Case[] = [
   ['none,hyperlight_host=info', 'hyperlight_host::vm', 'info', true],
   ['warn,hyperlight_guest=trace', 'hyperlight_guest', 'trace', true],
   ['warn,hyperlight_guest=trace', 'hyperlight_host::sandbox', 'info', false],
-  ['[call_guest_function]=debug', 'b', 'debug', true, call('Echo')], // span directives
-  ['[call_guest_function]=debug', 'b', 'error', false], // outside the span: off
-  ['[call_guest_function]=debug', 'b', 'trace', false, call('Echo')],
-  ['[call_guest_function{function_name=Echo}]=trace', 'b', 'trace', true, call('Echo')],
-  ['[call_guest_function{function_name=Echo}]=trace', 'b', 'trace', false, call('Add')],
-  ['[call_guest_function{function_name}]=info', 'b', 'info', true, call('Add')],
-  ['warn,[call_guest_function]=trace', 'b', 'trace', true, call('Echo')],
-  ['warn,[call_guest_function]=trace', 'b', 'info', false],
-  ['a[call_guest_function]=trace', 'b', 'trace', false, call('Echo')], // a span directive with a target
-  ['a[call_guest_function]=trace', 'a::x', 'trace', true, call('Echo')],
+  ['[call]=debug', 'b', 'debug', true, call('Echo')], // span directives
+  ['[call]=debug', 'b', 'error', false], // outside the span: off
+  ['[call]=debug', 'b', 'trace', false, call('Echo')],
+  ['[call{function_name=Echo}]=trace', 'b', 'trace', true, call('Echo')],
+  ['[call{function_name=Echo}]=trace', 'b', 'trace', false, call('Add')],
+  ['[call{function_name}]=info', 'b', 'info', true, call('Add')],
+  ['warn,[call]=trace', 'b', 'trace', true, call('Echo')],
+  ['warn,[call]=trace', 'b', 'info', false],
+  ['a[call]=trace', 'b', 'trace', false, call('Echo')], // a span directive with a target
+  ['a[call]=trace', 'a::x', 'trace', true, call('Echo')],
   ['=info', 'b', 'error', true], // invalid: no target
   ['a=', 'a::x', 'warn', false], // invalid: no level; default error applies to everything
 ];
@@ -99,5 +99,5 @@ t.test('the most verbose level a target could need (guest-side filtering)', asyn
   t.equal(new LogFilter('warn,hyperlight_guest=trace').maxLevelFor('hyperlight_guest'), Level.trace);
   t.equal(new LogFilter('none,hyperlight_host=info').maxLevelFor('hyperlight_guest'), Level.off);
   t.equal(new LogFilter('off').maxLevelFor('hyperlight_guest'), Level.off);
-  t.equal(new LogFilter('error,[call_guest_function]=debug').maxLevelFor('hyperlight_guest'), Level.debug, 'span directives count');
+  t.equal(new LogFilter('error,[call]=debug').maxLevelFor('hyperlight_guest'), Level.debug, 'span directives count');
 });

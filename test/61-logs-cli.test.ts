@@ -31,8 +31,8 @@ t.test('off, info, prefixes, longest match, duplicates, case', async (t) => {
   t.equal(logs(0, { log: 'hyperlight_guest=TRACE' }).guestLines.length, 1, 'levels are case-insensitive');
   t.equal(logs(4, { log: 'HYPERLIGHT_GUEST=trace' }).guestLines.length, 0, 'targets are case-sensitive');
   t.equal(logs(0, { log: 'warn,hyperlight_guest=trace' }).guestLines.length, 1);
-  t.equal(logs(0, { log: '[call_guest_function{function_name=LogMessage}]=trace' }).guestLines.length, 1, 'span directive');
-  t.equal(logs(0, { log: '[call_guest_function{function_name=Echo}]=trace' }).guestLines.length, 0);
+  t.equal(logs(0, { log: '[call{function_name=LogMessage}]=trace' }).guestLines.length, 1, 'span directive');
+  t.equal(logs(0, { log: '[call{function_name=Echo}]=trace' }).guestLines.length, 0);
 });
 
 t.test('an invalid directive is one warning; the rest applies', async (t) => {

@@ -80,3 +80,24 @@ export function promtool(text: string): { status: number | null; output: string 
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
+
+/** Runs hl without blocking the event loop (for servers living in the test process). */
+export function hlAsync(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult & { ms: number }> {
+  return import('node:child_process').then(
+    ({ spawn }) =>
+      new Promise((resolve) => {
+        const started = Date.now();
+        const child = spawn(process.execPath, [hlBin, ...args], { cwd: root, env: { ...process.env, HL_LOG: '', RUST_LOG: '', ...env } });
+        const out: Buffer[] = [];
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d: Buffer) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        child.on('close', (status) => {
+          clearTimeout(timer);
+          const raw = Buffer.concat(out);
+          resolve({ status, stdout: raw.toString('utf8'), stderr, raw, ms: Date.now() - started });
+        });
+      }),
+  );
+}

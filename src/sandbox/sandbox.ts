@@ -12,6 +12,7 @@ import { combineObservers, notify, type SandboxObserver } from './events';
 import { metricsObserver } from '../observability/metrics';
 import { GUEST_TARGET, HostLog, Level, emit, guestMinLevel, levelFromGuest, loggingVersion } from '../observability/logging';
 import type { SpanRef } from '../observability/log-filter';
+import { type Span, noopSpan, startSpan } from '../observability/tracing';
 import { classifyFault } from './faults';
 import { InterruptHandle } from './interrupt';
 import { type GuestImage, parseGuestImage } from './elf';
@@ -70,7 +71,10 @@ export class Sandbox {
   private requested = 0;
   private finished = 0;
   private killed = -1;
-  private readonly byName: Map<string, FunctionSignature>;
+  private byName = new Map<string, FunctionSignature>();
+  private fnList: readonly FunctionSignature[] = [];
+  /** The span vCPU runs and host calls of the current work attach to. */
+  private traceParent: Span = NOOP_PARENT;
   private readonly hostFns: Map<string, HostFunction>;
   private readonly spinUs: number;
   /** The guest log level in the PEB, the embedder's override, and the logging config it came from. */
@@ -92,10 +96,7 @@ export class Sandbox {
     private readonly options: SandboxOptions,
     private readonly observer: SandboxObserver | undefined,
     hostFns: Map<string, HostFunction>,
-    /** The functions the guest registered, in registration order. */
-    readonly functions: readonly FunctionSignature[],
   ) {
-    this.byName = new Map(functions.map((f) => [f.name, f]));
     this.spinUs = options.spinUs ?? DEFAULT_SPIN_US;
     this.hostFns = hostFns;
   }
@@ -103,45 +104,72 @@ export class Sandbox {
   /** Loads a guest from a path or its bytes, boots it and reads its function table. */
   static async create(guest: string | Uint8Array, options: SandboxOptions = {}): Promise<Sandbox> {
     const start = now();
-    const bytes = typeof guest === 'string' ? readImage(guest) : Buffer.from(guest.buffer, guest.byteOffset, guest.byteLength);
-    const image = parseGuestImage(bytes);
-    const layout = computeLayout(image.end, options);
-    const hostFns = checkHostFunctions(options.hostFunctions ?? []);
-    const observer = combineObservers(options.observer, metricsObserver(options.functionCallMetrics ?? false, new Set(hostFns.keys())));
-    const addon = loadAddon();
-    let vm: RawVm;
+    const span = startSpan('new', Level.info, SANDBOX_TARGET, { guest: typeof guest === 'string' ? guest : '(bytes)' });
     try {
-      vm = new addon.Vm(layout.memSize);
+      const loading = span.child('load_image', Level.trace, SANDBOX_TARGET);
+      const bytes = typeof guest === 'string' ? readImage(guest) : Buffer.from(guest.buffer, guest.byteOffset, guest.byteLength);
+      const image = parseGuestImage(bytes);
+      loading.setAttribute('bytes', bytes.length);
+      loading.end();
+      const layout = computeLayout(image.end, options);
+      const hostFns = checkHostFunctions(options.hostFunctions ?? []);
+      const observer = combineObservers(options.observer, metricsObserver(options.functionCallMetrics ?? false, new Set(hostFns.keys())));
+      const setup = span.child('setup_memory', Level.trace, SANDBOX_TARGET, { mem_size: layout.memSize });
+      const vm = createVm(layout.memSize);
+      try {
+        loadInto(vm, image, layout);
+        writePeb(vm, layout);
+        setup.end();
+        const sandbox = new Sandbox(vm, image, layout, options, observer, hostFns);
+        await sandbox.init(span);
+        notify(observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
+        if (log.enabled(Level.debug)) log.debug('sandbox created', { memSize: layout.memSize, functions: sandbox.functions.length, durationUs: Math.round(micros(start)) });
+        if (observer?.onDispose) collected.register(sandbox, observer, sandbox);
+        span.setAttribute('functions', sandbox.functions.length);
+        return sandbox;
+      } catch (err) {
+        vm.close();
+        throw err;
+      }
     } catch (err) {
-      const e = err as Error & { code?: string };
-      if (e.code === 'KVM_UNAVAILABLE') throw new HlError(ErrorCode.KvmUnavailable, `KVM is not usable: ${e.message} (run "hl doctor")`, {}, { cause: err });
-      throw new HlError(ErrorCode.Internal, `cannot create the VM: ${e.message}`, {}, { cause: err });
+      span.recordError(err);
+      if (log.enabled(Level.debug)) log.debug('sandbox creation failed', errorFields(err), [{ name: 'new' }]);
+      throw err;
+    } finally {
+      span.end();
     }
+  }
+
+  /** Runs the guest's init (bounded by the create options) and reads its function table. */
+  private async init(parent: Span): Promise<void> {
+    this.explicitLevel = this.options.guestLogLevel;
+    this.spans = [{ name: 'new' }];
+    this.syncGuestLevel();
+    const initSpan = parent.child('guest_init', Level.trace, SANDBOX_TARGET);
+    this.traceParent = initSpan;
     try {
-      loadInto(vm, image, layout);
-      writePeb(vm, layout);
-      const box = new Sandbox(vm, image, layout, options, observer, hostFns, []);
-      box.explicitLevel = options.guestLogLevel;
-      box.spans = [{ name: 'create_sandbox' }];
-      box.syncGuestLevel();
-      const fns = await box.guarded('guest init', options, async () => {
-        const done = await box.drive(vm.run(box.spinUs, image.entry, layout.stackTop, abi.HL_PEB_ADDR), 'guest init');
+      const fns = await this.guarded('guest init', this.options, async () => {
+        const done = await this.drive(() => this.vm.run(this.spinUs, this.image.entry, this.layout.stackTop, abi.HL_PEB_ADDR), 'guest init');
         return readFunctionTable(done.reader, done.kind);
       });
-      const sandbox = new Sandbox(vm, image, layout, options, observer, hostFns, fns);
-      sandbox.explicitLevel = box.explicitLevel;
-      sandbox.appliedLevel = box.appliedLevel;
-      sandbox.appliedVersion = box.appliedVersion;
-      sandbox.snapshot(); // restore() always has a state to return to: right after init
-      notify(observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
-      if (log.enabled(Level.debug)) log.debug('sandbox created', { memSize: layout.memSize, functions: fns.length, durationUs: Math.round(micros(start)) });
-      if (observer?.onDispose) collected.register(sandbox, observer, sandbox);
-      return sandbox;
+      this.fnList = fns;
+      this.byName = new Map(fns.map((f) => [f.name, f]));
+      const snap = parent.child('snapshot', Level.trace, SANDBOX_TARGET);
+      const range = this.snapshotRange();
+      this.vm.snapshot(range.addr, range.size); // restore() always has a state to return to: right after init
+      snap.end();
     } catch (err) {
-      vm.close();
-      if (log.enabled(Level.debug)) log.debug('sandbox creation failed', errorFields(err), [{ name: 'create_sandbox' }]);
+      initSpan.recordError(err);
       throw err;
+    } finally {
+      initSpan.end();
+      this.traceParent = NOOP_PARENT;
     }
+  }
+
+  /** The functions the guest registered, in registration order. */
+  get functions(): readonly FunctionSignature[] {
+    return this.fnList;
   }
 
   /** The signature of a guest function, if the guest has it. */
@@ -187,19 +215,24 @@ export class Sandbox {
   /** Saves the guest's memory (globals, heap) so restore() can return to this
    * point. create() takes the first snapshot right after the guest's init. */
   snapshot(): void {
-    this.checkIdle('snapshot');
-    const range = this.snapshotRange();
-    this.vm.snapshot(range.addr, range.size);
+    traced('snapshot', () => {
+      this.checkIdle('snapshot');
+      const range = this.snapshotRange();
+      this.vm.snapshot(range.addr, range.size);
+    });
   }
 
   /** Returns to the last snapshot and clears a poisoned state. Cost grows with
    * the pages the guest wrote since (a 4 KiB copy each). Returns that count. */
   restore(): number {
-    this.checkIdle('restore');
-    const pages = this.vm.restore(this.poison !== undefined);
-    if (log.enabled(Level.debug)) log.debug('sandbox restored', { pages, wasPoisoned: this.poison !== undefined });
-    this.poison = undefined;
-    return pages;
+    return traced('restore', (span) => {
+      this.checkIdle('restore');
+      const pages = this.vm.restore(this.poison !== undefined);
+      span.setAttribute('pages', pages);
+      if (log.enabled(Level.debug)) log.debug('sandbox restored', { pages, wasPoisoned: this.poison !== undefined });
+      this.poison = undefined;
+      return pages;
+    });
   }
 
   /** Changes the lowest guest log level that leaves the VM; applies to the next call. */
@@ -229,6 +262,10 @@ export class Sandbox {
   /** Frees the VM. Idempotent; also happens when the sandbox is garbage collected or the process exits. */
   dispose(): void {
     if (this.disposed) return;
+    traced('dispose', () => this.disposeNow());
+  }
+
+  private disposeNow(): void {
     this.disposed = true;
     this.vm.close();
     collected.unregister(this);
@@ -253,6 +290,18 @@ export class Sandbox {
   }
 
   private async callNow(gen: number, name: string, args: unknown[], options: CallOptions): Promise<JsValue> {
+    const span = startSpan('call', Level.info, SANDBOX_TARGET, { function_name: name });
+    try {
+      return await this.callTraced(gen, name, args, options, span);
+    } catch (err) {
+      span.recordError(err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async callTraced(gen: number, name: string, args: unknown[], options: CallOptions, span: Span): Promise<JsValue> {
     this.checkUsable();
     if (this.killed === gen) throw new HlError(ErrorCode.Cancelled, `${name} cancelled before it started`, { function: name });
     const sig = this.byName.get(name);
@@ -265,12 +314,13 @@ export class Sandbox {
     this.vm.write(this.layout.input.addr, msg);
     const obs = this.observer;
     this.syncGuestLevel();
-    this.spans = [{ name: 'call_guest_function', fields: { function_name: name } }];
+    this.spans = [{ name: 'call', fields: { function_name: name } }];
+    this.traceParent = span;
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
     try {
       const result = await this.guarded(name, options, async () => {
-        const done = await this.drive(this.vm.run(this.spinUs, this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR), name);
+        const done = await this.drive(() => this.vm.run(this.spinUs, this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR), name);
         return readResult(done.kind, done.reader, sig);
       });
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start) });
@@ -283,6 +333,8 @@ export class Sandbox {
         log.log(e.code === ErrorCode.Internal ? Level.error : Level.debug, `call to ${name} failed`, errorFields(e), this.spans);
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
       throw e;
+    } finally {
+      this.traceParent = NOOP_PARENT;
     }
   }
 
@@ -319,7 +371,7 @@ export class Sandbox {
   }
 
   /** Drives the vCPU until the guest's done-exit, serving host calls and logs on the way. */
-  private async drive(first: RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
+  private async drive(first: () => RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
     try {
       return await this.driveExits(first, fn);
     } finally {
@@ -329,9 +381,15 @@ export class Sandbox {
     }
   }
 
-  private async driveExits(first: RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
-    let exit = await first;
+  private async driveExits(first: () => RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
+    let run = first;
     for (;;) {
+      const runSpan = this.traceParent.child('vcpu_run', Level.trace, VM_TARGET);
+      const exit = await run();
+      if (runSpan.recording) {
+        runSpan.setAttribute('exit', exitName(exit));
+        runSpan.end();
+      }
       if (vmLog.enabled(Level.trace, this.spans)) vmLog.trace('vm exit', exitFields(exit), this.spans);
       if (exit.kind === 'cancelled') throw CANCELLED; // guarded() builds the one error, with the reason
       if (exit.kind === 'fault') throw classifyFault(exit, this.layout, fn, this.codeAt(exit.rip));
@@ -356,7 +414,7 @@ export class Sandbox {
         default:
           throw violation(`write to port 0x${exit.port.toString(16)}`);
       }
-      exit = await this.vm.run(this.spinUs);
+      run = () => this.vm.run(this.spinUs);
     }
   }
 
@@ -401,6 +459,7 @@ export class Sandbox {
     const args = Array.from({ length: argc }, () => r.value());
     const ret = typeFromCode(retCode);
     const start = now();
+    const hostSpan = this.traceParent.child('host_function', Level.trace, SANDBOX_TARGET, { function_name: name });
     const w = new Writer(this.layout.reply.size, `the reply of host function ${name}`);
     let reply: Buffer;
     let error: Error | undefined;
@@ -416,11 +475,17 @@ export class Sandbox {
       const value = checkValue(hf.returns, result, `the result of host function ${name}`);
       reply = w.value(hf.returns, value).finish(abi.HL_MSG_RESULT);
     } catch (err) {
-      if (err === CANCELLED) throw err; // the call is over, not the host function's failure
+      if (err === CANCELLED) {
+        hostSpan.setAttribute('hl.cancelled', true);
+        hostSpan.end();
+        throw err; // the call is over, not the host function's failure
+      }
       error = err as Error;
       const text = String(error?.message ?? err).slice(0, abi.HL_MAX_ERROR_MSG_LEN);
       reply = new Writer(this.layout.reply.size, 'a host error').u32(abi.HL_ERR_HOST_FUNCTION).u32(0).value('string', text).finish(abi.HL_MSG_ERROR);
     }
+    if (error) hostSpan.recordError(error);
+    hostSpan.end();
     notify(this.observer, 'onHostCall', { fn: name, durationUs: micros(start), error });
     if (error && ++this.hostErrorsThisCall <= MAX_HOST_ERROR_LOGS && log.enabled(Level.error, this.spans)) {
       const more = this.hostErrorsThisCall === MAX_HOST_ERROR_LOGS ? ' (further host function failures in this call are not logged)' : '';
@@ -451,14 +516,33 @@ function readResult(kind: number, r: Reader, sig: FunctionSignature): JsValue {
   return v.value;
 }
 
+const SANDBOX_TARGET = 'hyperlight_host::sandbox';
+const VM_TARGET = 'hyperlight_host::vm';
+const NOOP_PARENT = noopSpan;
+
+/** Runs a synchronous public API call inside its info-level span. */
+function traced<T>(name: string, body: (span: Span) => T): T {
+  const span = startSpan(name, Level.info, SANDBOX_TARGET);
+  try {
+    return body(span);
+  } catch (err) {
+    span.recordError(err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
 const log = new HostLog('sandbox');
 const vmLog = new HostLog('vm');
 
 const PORT_NAMES: Record<number, string> = { [abi.HL_PORT_DONE]: 'done', [abi.HL_PORT_HOSTCALL]: 'host_call', [abi.HL_PORT_LOG]: 'log', [abi.HL_PORT_ABORT]: 'abort' };
 
+function exitName(exit: RawExit): string {
+  return exit.kind === 'io' ? PORT_NAMES[exit.port] ?? `port 0x${exit.port.toString(16)}` : exit.kind;
+}
+
 function exitFields(exit: RawExit): Record<string, unknown> {
-  if (exit.kind === 'io') return { exit: PORT_NAMES[exit.port] ?? `port 0x${exit.port.toString(16)}` };
-  return { exit: exit.kind, reason: exit.reason };
+  return exit.kind === 'io' ? { exit: exitName(exit) } : { exit: exit.kind, reason: exit.reason };
 }
 
 /** Log fields for a failure: code, message and details (the caller has the error and its stack). */
@@ -489,6 +573,17 @@ function readImage(file: string): Buffer {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
     throw new HlError(ErrorCode.ImageUnreadable, `cannot read guest ${file}: ${why}`, {}, { cause: err });
+  }
+}
+
+function createVm(memSize: number): RawVm {
+  try {
+    return new (loadAddon().Vm)(memSize);
+  } catch (err) {
+    if (err instanceof HlError) throw err;
+    const e = err as Error & { code?: string };
+    if (e.code === 'KVM_UNAVAILABLE') throw new HlError(ErrorCode.KvmUnavailable, `KVM is not usable: ${e.message} (run "hl doctor")`, {}, { cause: err });
+    throw new HlError(ErrorCode.Internal, `cannot create the VM: ${e.message}`, {}, { cause: err });
   }
 }
 

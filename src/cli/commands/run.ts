@@ -13,6 +13,7 @@ import { dumpMetrics, parseListen, pushMetrics, serveMetrics } from '../metrics-
 import { parseArg } from '../parse-arg';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
+import { startRunTracing } from '../tracing-setup';
 import { parseDuration } from '../units';
 
 interface RunOptions {
@@ -26,6 +27,8 @@ interface RunOptions {
   metricsListen?: string;
   metricsPush?: string;
   functionCallMetrics?: boolean;
+  trace?: boolean;
+  otlp?: string | true;
   log?: string;
   logFormat?: string;
   [k: string]: unknown;
@@ -52,7 +55,9 @@ export function runCommand(): Command {
     .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE)'))
     .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given)')
     .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
-    .option('--function-call-metrics', 'also record guest and host function call duration histograms');
+    .option('--function-call-metrics', 'also record guest and host function call duration histograms')
+    .option('--trace', 'print the span tree of the run (durations, attributes, errors) on stderr at the end')
+    .addOption(new Option('--otlp [endpoint]', 'stream spans to an OTLP gRPC collector (default localhost:4317; no scheme means plaintext, https:// means TLS)'));
   addMemoryOptions(cmd);
   addLogOptions(cmd);
   cmd.addHelpText(
@@ -71,6 +76,8 @@ Examples:
   $ hl run guests/bin/simpleguest.bin --fn Echo --arg hi --repeat 1000 --restore --metrics-listen 9464
   $ hl run guests/bin/simpleguest.bin --fn LogMessage --arg hi --arg 2 --log 'warn,hyperlight_guest=trace'
   $ HL_LOG=debug hl run guests/bin/simpleguest.bin --fn Echo --arg hi --log-format json
+  $ hl run guests/bin/simpleguest.bin --fn Add --arg 1 --arg 2 --trace --log trace
+  $ TRACEPARENT=00-<trace>-<span>-01 hl run guests/bin/simpleguest.bin --fn Echo --arg hi --otlp localhost:4317
 
 Log filter (--log, else HL_LOG, else RUST_LOG; default "error"): directives
 target=level separated by commas; a bare level is the default; targets match by
@@ -80,12 +87,12 @@ hyperlight_host::vm, hyperlight_guest.`,
   );
   return cmd.action(async (guest: string, extra: string[], opts: RunOptions) => {
     applyLogOptions(opts);
-    process.exitCode = await runWithMetrics(guest, [...opts.arg, ...extra], opts);
+    process.exitCode = await runWithTelemetry(guest, [...opts.arg, ...extra], opts);
   });
 }
 
-/** The run, with metrics set up before it and exported after it, whatever its outcome. */
-async function runWithMetrics(guest: string, words: string[], opts: RunOptions): Promise<number> {
+/** The run, with metrics and traces set up before it and exported after it, whatever its outcome. */
+async function runWithTelemetry(guest: string, words: string[], opts: RunOptions): Promise<number> {
   const wanted = opts.metricsDump !== undefined || opts.metricsListen !== undefined || opts.metricsPush !== undefined;
   let registry: Prom.Registry | undefined;
   if (wanted) {
@@ -95,16 +102,20 @@ async function runWithMetrics(guest: string, words: string[], opts: RunOptions):
   setMetricsRegistry(registry ?? null); // no prom-client at all for a plain run
   let status: number;
   let server: { close(): void } | undefined;
+  const tracing = startRunTracing(opts, { guest, function: opts.fn });
+  let failure: unknown;
   try {
     if (opts.metricsListen !== undefined) {
       const served = await serveMetrics(registry!, parseListen(opts.metricsListen));
       server = served.server;
       process.stderr.write(`hl: serving metrics at ${served.url}\n`);
     }
-    status = await run(guest, words, opts);
+    status = await run(guest, words, opts, tracing.traceId);
   } catch (err) {
+    failure = err;
     status = handleError(err);
   }
+  await tracing.finish(failure);
   if (registry && opts.metricsPush !== undefined) {
     const failed = await pushMetrics(registry, opts.metricsPush, guest);
     if (failed) process.stderr.write(`hl: warning: metrics push to ${opts.metricsPush} failed: ${failed}\n`);
@@ -120,7 +131,7 @@ async function runWithMetrics(guest: string, words: string[], opts: RunOptions):
   return status;
 }
 
-async function run(guest: string, words: string[], opts: RunOptions): Promise<number> {
+async function run(guest: string, words: string[], opts: RunOptions, traceId: string | undefined): Promise<number> {
   const controller = new AbortController();
   const deadline = opts.timeout;
   const timer = deadline !== undefined ? setTimeout(() => controller.abort(new Error(`timed out after ${deadline} ms (--timeout)`)), deadline) : undefined;
@@ -149,7 +160,9 @@ async function run(guest: string, words: string[], opts: RunOptions): Promise<nu
       const result = await sandbox.call(sig.name, args, { signal: controller.signal });
       const durationUs = Number(process.hrtime.bigint() - callStart) / 1000;
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ function: sig.name, type: sig.returns, result: jsonValue(sig.returns, result), durationUs: Math.round(durationUs * 10) / 10 }) + '\n');
+        const out: Record<string, unknown> = { function: sig.name, type: sig.returns, result: jsonValue(sig.returns, result), durationUs: Math.round(durationUs * 10) / 10 };
+        if (traceId) out.traceId = traceId;
+        process.stdout.write(JSON.stringify(out) + '\n');
       } else {
         const text = formatText(sig.returns, result);
         if (text instanceof Uint8Array && process.stdout.isTTY) process.stdout.write(Buffer.from(text).toString('hex') + '\n');

@@ -1,0 +1,50 @@
+// tracing-setup.ts: the trace consumers a CLI run asked for (--trace, --otlp),
+// TRACEPARENT, and the `run` span that parents the run's spans.
+import { Level } from '../observability/log-filter';
+import { treeCollector } from '../observability/trace-tree';
+import { type Span, addTraceConsumer, envParentConsumer, setAmbientParent, startSpan, traceparentFromEnv } from '../observability/tracing';
+
+export interface TracingOptions {
+  trace?: boolean;
+  otlp?: string | true;
+}
+
+export interface RunTracing {
+  span: Span;
+  /** The run's trace id: its span's, else TRACEPARENT's. */
+  traceId: string | undefined;
+  /** Ends the run span, prints the tree, flushes the exporter (bounded); never throws. */
+  finish(error?: unknown): Promise<void>;
+}
+
+const DEFAULT_ENDPOINT = 'localhost:4317';
+
+export function startRunTracing(opts: TracingOptions, attributes: Record<string, string>): RunTracing {
+  const removers: (() => void)[] = [];
+  const tree = opts.trace ? treeCollector() : undefined;
+  if (tree) removers.push(addTraceConsumer(tree));
+  let otlp: import('./otlp').Otlp | undefined;
+  if (opts.otlp !== undefined) {
+    const endpoint = opts.otlp === true ? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_ENDPOINT : opts.otlp;
+    otlp = (require('./otlp') as typeof import('./otlp')).startOtlp(endpoint);
+    removers.push(addTraceConsumer(otlp.consumer));
+  } else if (tree) {
+    const env = envParentConsumer(); // the tree continues TRACEPARENT's trace too
+    if (env) removers.push(addTraceConsumer(env));
+  }
+  const span = startSpan('run', Level.info, 'hyperlight_host::cli', attributes);
+  setAmbientParent(span);
+  return {
+    span,
+    traceId: span.traceId ?? traceparentFromEnv()?.traceId,
+    async finish(error?: unknown) {
+      if (error !== undefined) span.recordError(error);
+      span.end();
+      setAmbientParent(undefined);
+      if (tree) process.stderr.write(tree.render({ color: process.stderr.isTTY === true && !process.env.NO_COLOR }));
+      const warning = otlp ? await otlp.finish() : undefined;
+      if (warning) process.stderr.write(`hl: warning: ${warning}\n`);
+      for (const remove of removers) remove();
+    },
+  };
+}
