@@ -56,7 +56,8 @@ class Vm : public Napi::ObjectWrap<Vm> {
                         InstanceMethod<&Vm::Read>("read"), InstanceMethod<&Vm::Run>("run"),
                         InstanceMethod<&Vm::Kill>("kill"), InstanceMethod<&Vm::Snapshot>("snapshot"),
                         InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close"),
-                        InstanceMethod<&Vm::Id>("id"), InstanceMethod<&Vm::ExitCount>("exitCount")});
+                        InstanceMethod<&Vm::Id>("id"), InstanceMethod<&Vm::ExitCount>("exitCount"),
+                        InstanceMethod<&Vm::TscKhz>("tscKhz")});
   }
 
   explicit Vm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vm>(info) {
@@ -242,6 +243,10 @@ class Vm : public Napi::ObjectWrap<Vm> {
 
   Napi::Value Id(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), closed_ ? 0 : static_cast<double>(vm_->id()));
+  }
+
+  Napi::Value TscKhz(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), closed_ ? 0 : static_cast<double>(vm_->tsc_khz()));
   }
 
   Napi::Value ExitCount(const Napi::CallbackInfo& info) {

@@ -21,12 +21,12 @@ for (const m of header.matchAll(/^#define (HL_[A-Z0-9_]+) (0x[0-9a-fA-F]+|\d+)(U
 }
 for (const m of header.matchAll(/^#define (HL_[A-Z0-9_]+) "([^"]*)"/gm)) out.push(`export const ${m[1]} = ${JSON.stringify(m[2])};`);
 
-const sizes = { uint8_t: 1, uint32_t: 4, uint64_t: 8 };
+const sizes = { uint8_t: 1, uint16_t: 2, uint32_t: 4, uint64_t: 8 };
 for (const m of header.matchAll(/struct (hl_[a-z_]+) \{([^}]*)\};/g)) {
   const [, name, body] = m;
   let offset = 0;
   const fields = [];
-  for (const f of body.matchAll(/(uint(?:8|32|64)_t) ([a-z0-9_]+)(?:\[(\d+)\])?;/g)) {
+  for (const f of body.matchAll(/(uint(?:8|16|32|64)_t) ([a-z0-9_]+)(?:\[(\d+)\])?;/g)) {
     const size = sizes[f[1]];
     offset = Math.ceil(offset / size) * size;
     fields.push(`  ${f[2]}: ${offset},`);

@@ -35,6 +35,8 @@ export interface RawVm {
    * resetCpu also puts the special registers back (after a fault). */
   restore(resetCpu?: boolean): number;
   close(): void;
+  /** The guest TSC rate in kHz (KVM_GET_TSC_KHZ), 0 if unknown. */
+  tscKhz(): number;
   /** KVM_RUN returns so far (every VM exit). */
   exitCount(): number;
   /** Process-wide id for RawAddon.interrupt (0 once closed). */

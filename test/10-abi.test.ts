@@ -19,6 +19,7 @@ t.test('struct layouts and constants agree with gcc', (t) => {
 #include "hl/hl_abi.h"
 int main(void) {
   printf("peb %zu\\nnote %zu\\nmsg %zu\\nvalue %zu\\n", sizeof(struct hl_peb), sizeof(struct hl_guest_note), sizeof(struct hl_msg), sizeof(struct hl_value));
+  printf("trace_header %zu\\ntrace_record %zu\\nrecord.len %zu\\nrecord.tsc %zu\\n", sizeof(struct hl_trace_header), sizeof(struct hl_trace_record), offsetof(struct hl_trace_record, len), offsetof(struct hl_trace_record, tsc));
   printf("version %d\\nport_done %d\\nport_hostcall %d\\nspan5 %u\\n", HL_ABI_VERSION, HL_PORT_DONE, HL_PORT_HOSTCALL, HL_VALUE_SPAN(5));
   ${fields}
   return 0;
@@ -39,6 +40,10 @@ int main(void) {
   t.equal(Number(out.port_done), abi.HL_PORT_DONE);
   t.equal(Number(out.port_hostcall), abi.HL_PORT_HOSTCALL);
   t.equal(Number(out.span5), valueSpan(5));
+  t.equal(Number(out.trace_header), abi.HlTraceHeaderSize);
+  t.equal(Number(out.trace_record), abi.HlTraceRecordSize);
+  t.equal(Number(out['record.len']), abi.HlTraceRecordOffsets.len);
+  t.equal(Number(out['record.tsc']), abi.HlTraceRecordOffsets.tsc);
   for (const [f, off] of Object.entries(abi.HlPebOffsets)) t.equal(Number(out[`peb.${f}`]), off, `offset of peb.${f}`);
   t.end();
 });

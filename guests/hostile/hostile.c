@@ -109,6 +109,23 @@ static void raw_log_flood(const hl_call *c) {
   for (int32_t i = 0; i < hl_arg_i32(c, 0); i++) outl(HL_PORT_LOG, 0);
 }
 
+/* Span records the host must not trust: a header claiming more than the
+ * buffer, or records with lengths past it. Mode 0 / 1. */
+static void bad_trace(const hl_call *c) {
+  uint32_t s = hl_span_begin("legit");
+  hl_span_end(s);
+  struct hl_trace_header *h = (struct hl_trace_header *)(uintptr_t)PEB->trace_addr;
+  if (hl_arg_i32(c, 0) == 0) {
+    h->used = 0xfffffff0u;
+  } else {
+    struct hl_trace_record *r = (struct hl_trace_record *)((uint8_t *)(h + 1) + h->used);
+    r->kind = HL_TRACE_BEGIN;
+    r->len = 0xffff;
+    h->used += sizeof *r;
+  }
+  hl_return_i32(0);
+}
+
 /* A log record flood: n records in one call. */
 static void log_flood(const hl_call *c) {
   for (int32_t i = 0; i < hl_arg_i32(c, 0); i++) hl_log(HL_LOG_INFO, "flood");
@@ -168,6 +185,7 @@ void hl_main(void) {
   hl_register("LogFlood", log_flood, HL_VOID, 1, HL_I32);
   hl_register("InvalidOpcode", invalid_opcode, HL_I32, 0);
   hl_register("Stash", stash, HL_VOID, 1, HL_U64);
+  hl_register("BadTrace", bad_trace, HL_I32, 1, HL_I32);
   hl_register("Peek", peek, HL_U64, 0);
   hl_register("RawLogFlood", raw_log_flood, HL_VOID, 1, HL_I32);
   hl_register("DivideByZero", divide_by_zero, HL_I32, 1, HL_I32);

@@ -10,5 +10,5 @@ HL_CFLAGS := -O2 -std=gnu11 -Wall -Wextra -ffreestanding -fno-builtin -fno-stack
 HL_LDFLAGS := -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
   -Wl,-z,max-page-size=0x1000 -T $(HL_SDK)/hl.ld
 HL_RUNTIME := $(HL_SDK)/src/start.S $(HL_SDK)/src/note.c $(HL_SDK)/src/runtime.c \
-  $(HL_SDK)/src/heap.c $(HL_SDK)/src/libc.c
+  $(HL_SDK)/src/heap.c $(HL_SDK)/src/libc.c $(HL_SDK)/src/trace.c
 HL_LINK = $(HL_CC) $(HL_CFLAGS) $(HL_LDFLAGS) $(HL_RUNTIME)

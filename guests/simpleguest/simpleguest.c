@@ -78,6 +78,22 @@ static void do_malloc(const hl_call *c) {
   hl_return_i32(n);
 }
 
+/* Traced(steps): guest spans, nested, with an attribute and an event. */
+static void traced(const hl_call *c) {
+  int32_t steps = hl_arg_i32(c, 0);
+  uint32_t work = hl_span_begin("work");
+  hl_span_attr(work, "steps", steps > 9 ? "many" : "few");
+  volatile int32_t sum = 0;
+  for (int32_t i = 0; i < steps; i++) {
+    uint32_t step = hl_span_begin("step");
+    for (int32_t j = 0; j < 1000; j++) sum += j;
+    if (i == steps / 2) hl_span_event(step, "halfway");
+    hl_span_end(step);
+  }
+  hl_span_end(work);
+  hl_return_i32(steps);
+}
+
 void hl_main(void) {
   hl_register("Echo", echo, HL_STRING, 1, HL_STRING);
   hl_register("EchoI32", echo_i32, HL_I32, 1, HL_I32);
@@ -96,6 +112,7 @@ void hl_main(void) {
   hl_register("SetStatic", set_static, HL_I32, 1, HL_I32);
   hl_register("GetStatic", get_static, HL_I32, 0);
   hl_register("Increment", increment, HL_I32, 0);
+  hl_register("Traced", traced, HL_I32, 1, HL_I32);
   hl_register("Spin", spin, HL_VOID, 0);
   hl_register("StackOverflow", stack_overflow, HL_I32, 1, HL_I32);
   hl_register("ReadNull", read_null, HL_I32, 0);

@@ -164,6 +164,11 @@ void KvmVm::reset_cpu() {
   ioctl(vcpu_fd_, KVM_SET_FPU, &fpu);
 }
 
+int64_t KvmVm::tsc_khz() {
+  int r = ioctl(vcpu_fd_, KVM_GET_TSC_KHZ, 0);
+  return r > 0 ? r : 0;
+}
+
 bool KvmVm::fetch_dirty_log(std::vector<uint64_t>& bitmap) {
   bitmap.assign((mem_->size() / kPageSize + 63) / 64, 0);
   kvm_dirty_log log{};

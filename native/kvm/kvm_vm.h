@@ -32,6 +32,9 @@ class KvmVm {
   VmExit run_from(uint64_t rip, uint64_t rsp, uint64_t rdi);
   VmExit resume();
 
+  // The guest TSC rate in kHz (KVM_GET_TSC_KHZ), 0 if unknown.
+  int64_t tsc_khz();
+
   // Reads and clears the dirty-page log of guest memory (one bit per page).
   bool fetch_dirty_log(std::vector<uint64_t>& bitmap);
 

@@ -65,3 +65,14 @@ export function treeCollector(): TreeCollector {
     },
   };
 }
+
+/**
+ * For embedders: collects hl's spans from now on; `render()` gives the tree
+ * so far (the library's equivalent of `hl run --trace`), `stop()` detaches.
+ */
+export function traceTree(): { render(options?: { color?: boolean }): string; stop(): void } {
+  const { addTraceConsumer } = require('./tracing') as typeof import('./tracing');
+  const tree = treeCollector();
+  const stop = addTraceConsumer(tree);
+  return { render: (o) => tree.render(o), stop };
+}

@@ -3,7 +3,6 @@
 // OpenTelemetry tracer (tracing-otel.ts, loaded only then), a tree collector
 // (`hl run --trace`), or log records under `tracing::span`. With no consumer,
 // every span is one shared no-op object: the call path does no tracing work.
-import { randomBytes } from 'node:crypto';
 import { Level, type LevelValue } from './log-filter';
 import { currentFilter, emit } from './logging';
 
@@ -66,6 +65,13 @@ export function tracingActive(): boolean {
   return consumers.length > 0 || autoOtel();
 }
 
+/** Random ids the way OpenTelemetry JS makes them (Math.random): cheap, not secret. */
+function randomHex(chars: number): string {
+  let out = '';
+  while (out.length < chars) out += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  return out.slice(0, chars);
+}
+
 /** Milliseconds since the Unix epoch with sub-millisecond precision. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
@@ -114,8 +120,8 @@ class RecordingSpan implements Span, SpanData {
     private readonly sinks: TraceConsumer[],
     root?: { traceId: string; spanId: string },
   ) {
-    this.traceId = parent?.traceId ?? root?.traceId ?? randomBytes(16).toString('hex');
-    this.spanId = randomBytes(8).toString('hex');
+    this.traceId = parent?.traceId ?? root?.traceId ?? randomHex(32);
+    this.spanId = randomHex(16);
     if (!parent && root) this.remoteParentSpanId = root.spanId;
     for (const s of sinks) s.onStart(this);
     // An OpenTelemetry consumer chose the ids: use them, so every consumer agrees.
@@ -173,6 +179,11 @@ class SkippedSpan implements Span {
     return this.parent.child(name, level, target, attributes, startMs);
   }
   end(): void {}
+}
+
+/** Whether a child span of `target` at `level` would be recorded under a recording parent. */
+export function wouldRecord(target: string, level: LevelValue): boolean {
+  return spanEnabled(target, level, false);
 }
 
 let ambient: Span | undefined;

@@ -33,6 +33,8 @@ export interface Layout {
   input: Region;
   output: Region;
   reply: Region;
+  /** Guest span records (hl_trace_header + records). */
+  trace: Region;
   heap: Region;
   /** The unmapped page below the stack: a fault there is a stack overflow. */
   stackGuard: Region;
@@ -42,6 +44,8 @@ export interface Layout {
 }
 
 const PAGE = abi.HL_PAGE_SIZE;
+/** Room for ~1,300 guest span records per call; past it the guest counts drops. */
+export const TRACE_SIZE = 32 * 1024;
 const MIN: Record<keyof MemoryOptions, number> = { heapSize: PAGE, stackSize: 4 * PAGE, inputSize: PAGE, outputSize: PAGE, replySize: PAGE };
 
 export function computeLayout(imageEnd: number, options: MemoryOptions = {}): Layout {
@@ -66,6 +70,7 @@ export function computeLayout(imageEnd: number, options: MemoryOptions = {}): La
   const input = take(o.inputSize);
   const output = take(o.outputSize);
   const reply = take(o.replySize);
+  const trace = take(TRACE_SIZE);
   const stackGuard = take(PAGE);
   const stack = take(o.stackSize);
   const stackTop = at;
@@ -73,5 +78,5 @@ export function computeLayout(imageEnd: number, options: MemoryOptions = {}): La
   if (at > Number(abi.HL_MAX_GUEST_MEMORY)) {
     throw usage(`guest memory of ${at} bytes exceeds the limit of ${abi.HL_MAX_GUEST_MEMORY} bytes`);
   }
-  return { input, output, reply, heap, stackGuard, stack, stackTop, memSize: at };
+  return { input, output, reply, trace, heap, stackGuard, stack, stackTop, memSize: at };
 }

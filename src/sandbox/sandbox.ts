@@ -12,7 +12,8 @@ import { combineObservers, notify, type SandboxObserver } from './events';
 import { metricsObserver } from '../observability/metrics';
 import { GUEST_TARGET, HostLog, Level, emit, guestMinLevel, levelFromGuest, loggingVersion } from '../observability/logging';
 import type { SpanRef } from '../observability/log-filter';
-import { type Span, noopSpan, startSpan } from '../observability/tracing';
+import { type Span, noopSpan, nowMs, startSpan, wouldRecord } from '../observability/tracing';
+import { decodeTraceBuffer } from '../abi/trace-records';
 import { classifyFault } from './faults';
 import { InterruptHandle } from './interrupt';
 import { type GuestImage, parseGuestImage } from './elf';
@@ -57,6 +58,8 @@ const MAX_LOG_FILE_LEN = 4096;
 const DEFAULT_SPIN_US = 100;
 const DEFAULT_MAX_LOGS = 10_000;
 const MAX_HOST_ERROR_LOGS = 10;
+/** Guest spans read per call (the trace buffer bounds them anyway). */
+const MAX_GUEST_SPANS = 4096;
 /** kill() waits this long for the vCPU to stop (measured: ~25-60 us). */
 const KILL_SPIN_US = 200;
 const MAX_IMAGE_FILE = 256 * 1024 * 1024;
@@ -316,6 +319,9 @@ export class Sandbox {
     this.syncGuestLevel();
     this.spans = [{ name: 'call', fields: { function_name: name } }];
     this.traceParent = span;
+    const guestSpans = span.recording && wouldRecord(GUEST_TARGET, Level.info);
+    this.setGuestTracing(guestSpans);
+    const entryMs = nowMs();
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
     try {
@@ -334,7 +340,61 @@ export class Sandbox {
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
       throw e;
     } finally {
+      if (guestSpans && !this.disposed) this.collectGuestSpans(span, entryMs);
       this.traceParent = NOOP_PARENT;
+    }
+  }
+
+  private guestTracing = false;
+  private tscKhz: number | undefined;
+
+  private setGuestTracing(on: boolean): void {
+    if (on === this.guestTracing) return;
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(on ? 1 : 0);
+    this.vm.write(abi.HL_PEB_ADDR + abi.HlPebOffsets.trace_enabled, b);
+    this.guestTracing = on;
+  }
+
+  /** Turns the guest's span records of this call into child spans of `call`. */
+  private collectGuestSpans(call: Span, entryMs: number): void {
+    const t = this.layout.trace;
+    const head = this.vm.read(t.addr, abi.HlTraceHeaderSize);
+    const used = head.readUInt32LE(abi.HlTraceHeaderOffsets.used);
+    if (used > t.size - abi.HlTraceHeaderSize) {
+      log.warn('guest trace buffer claims more than it holds; guest spans dropped', { used }, this.spans);
+      return;
+    }
+    const buf = decodeTraceBuffer(head, this.vm.read(t.addr + abi.HlTraceHeaderSize, used));
+    if (buf.malformed) log.warn(`malformed guest trace records (${buf.malformed}); later ones dropped`, {}, this.spans);
+    if (buf.dropped) call.setAttribute('guest.spans_dropped', buf.dropped);
+    if (buf.records.length === 0) return;
+    this.tscKhz ??= this.vm.tscKhz();
+    const endMs = nowMs();
+    // The guest stamps its TSC at entry; KVM_GET_TSC_KHZ gives the rate.
+    const at = (tsc: bigint) => {
+      const ms = this.tscKhz ? entryMs + Number(tsc - buf.startTsc) / this.tscKhz : entryMs;
+      return Math.min(endMs, Math.max(entryMs, ms));
+    };
+    const open = new Map<number, Span>();
+    for (const r of buf.records) {
+      if (r.kind === abi.HL_TRACE_BEGIN) {
+        if (open.size >= MAX_GUEST_SPANS || open.has(r.span)) continue;
+        open.set(r.span, (open.get(r.parent) ?? call).child(r.name || '(unnamed)', Level.info, GUEST_TARGET, {}, at(r.tsc)));
+      } else {
+        const s = open.get(r.span);
+        if (!s) continue;
+        if (r.kind === abi.HL_TRACE_END) {
+          s.end(at(r.tsc));
+          open.delete(r.span);
+        }
+        else if (r.kind === abi.HL_TRACE_EVENT) s.addEvent(r.name, undefined, at(r.tsc));
+        else if (r.kind === abi.HL_TRACE_ATTR) s.setAttribute(r.name, r.value ?? '');
+      }
+    }
+    for (const s of open.values()) {
+      s.setAttribute('hl.unclosed', true); // ended by the call's end (a crash, or a missing hl_span_end)
+      s.end(endMs);
     }
   }
 
@@ -597,7 +657,7 @@ function loadInto(vm: RawVm, image: GuestImage, layout: Layout): void {
     vm.write(s.vaddr, s.data);
   }
   const rw = MapFlags.User | MapFlags.Write;
-  for (const r of [layout.input, layout.output, layout.reply, layout.heap, layout.stack]) vm.mapRange(r.addr, r.size, rw);
+  for (const r of [layout.input, layout.output, layout.reply, layout.trace, layout.heap, layout.stack]) vm.mapRange(r.addr, r.size, rw);
 }
 
 function writePeb(vm: RawVm, layout: Layout): void {
@@ -617,6 +677,9 @@ function writePeb(vm: RawVm, layout: Layout): void {
   put(o.heap_size, layout.heap.size);
   put(o.stack_top, layout.stackTop);
   put(o.stack_size, layout.stack.size);
+  put(o.trace_addr, layout.trace.addr);
+  put(o.trace_size, layout.trace.size);
+  b.writeUInt32LE(0, o.trace_enabled); // set per call, while a consumer records guest spans
   vm.write(abi.HL_PEB_ADDR, b);
 }
 

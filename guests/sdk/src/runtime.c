@@ -165,7 +165,10 @@ void hl_return_bytes(const void *p, uint32_t len) { write_result(HL_TYPE_BYTES, 
 void hl_return_error(int32_t code, const char *message) { write_error(code, message); }
 
 /* ---- dispatch ---- */
+void hl_trace_reset(void);
+
 void hl_dispatch_c(void) {
+  hl_trace_reset();
   result_set = false;
   result_clobbered = false;
   current_ret = HL_TYPE_VOID;

@@ -91,6 +91,16 @@ void hl_log_at(int level, const char *file, uint32_t line, const char *message);
 #define hl_log(level, message) hl_log_at((level), __FILE__, __LINE__, (message))
 int hl_log_enabled(int level);
 
+/* Spans: timed regions of guest work that appear as child spans of the
+ * host's `call` span. Free when the host is not tracing (nothing recorded,
+ * no VM exit); when it is, recorded in guest memory and read at the end of
+ * the call. hl_span_begin returns 0 when off; the others accept 0. */
+uint32_t hl_span_begin(const char *name);
+void hl_span_end(uint32_t span);
+void hl_span_event(uint32_t span, const char *name);
+void hl_span_attr(uint32_t span, const char *key, const char *value);
+int hl_tracing_enabled(void);
+
 /* Abort the call: the host reports `code` and `message`, the sandbox is poisoned. */
 __attribute__((noreturn)) void hl_abort(int32_t code, const char *message);
 

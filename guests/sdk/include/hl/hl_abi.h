@@ -114,6 +114,10 @@ struct hl_peb {
   uint64_t heap_size;
   uint64_t stack_top;     /* the host sets RSP here on every entry */
   uint64_t stack_size;
+  uint64_t trace_addr;    /* guest span records (struct hl_trace_header + records) */
+  uint64_t trace_size;
+  uint32_t trace_enabled; /* 0: guest spans are off, the SDK records nothing */
+  uint32_t reserved;
 };
 
 /* Header of every message; `len` counts payload bytes after the header. */
@@ -146,6 +150,35 @@ struct hl_value {
  *              (string), value signature (bytes: return type, parameter types)
  */
 
+/*
+ * Guest spans. While trace_enabled, the SDK appends records to the trace
+ * buffer without leaving the VM; the host reads them when the call ends.
+ * The SDK resets the header at every call and stamps start_tsc (rdtsc) so the
+ * host can place the records in time. A full buffer counts `dropped`.
+ */
+#define HL_TRACE_BEGIN 1 /* span opens: payload = name */
+#define HL_TRACE_END 2   /* span closes */
+#define HL_TRACE_EVENT 3 /* event on the span: payload = name */
+#define HL_TRACE_ATTR 4  /* attribute on the span: payload = key, NUL, value */
+#define HL_MAX_SPAN_NAME_LEN 128
+
+struct hl_trace_header {
+  uint32_t used;    /* bytes of records after this header */
+  uint32_t dropped; /* records that did not fit */
+  uint64_t start_tsc;
+};
+
+/* A record, then `len` payload bytes padded to a multiple of 8. */
+struct hl_trace_record {
+  uint8_t kind;
+  uint8_t reserved;
+  uint16_t len;
+  uint32_t span;   /* the guest's span id, from 1 */
+  uint32_t parent; /* BEGIN: the enclosing span, 0 for the call itself */
+  uint32_t reserved2;
+  uint64_t tsc;
+};
+
 #define HL_ALIGN8(n) (((n) + 7u) & ~7u)
 #define HL_VALUE_SPAN(len) (8u + HL_ALIGN8((len) + 1u))
 
@@ -155,7 +188,9 @@ struct hl_value {
 #define HL_STATIC_ASSERT _Static_assert
 #endif
 HL_STATIC_ASSERT(sizeof(struct hl_guest_note) == 24, "hl_guest_note layout");
-HL_STATIC_ASSERT(sizeof(struct hl_peb) == 96, "hl_peb layout");
+HL_STATIC_ASSERT(sizeof(struct hl_peb) == 120, "hl_peb layout");
+HL_STATIC_ASSERT(sizeof(struct hl_trace_header) == 16, "hl_trace_header layout");
+HL_STATIC_ASSERT(sizeof(struct hl_trace_record) == 24, "hl_trace_record layout");
 HL_STATIC_ASSERT(sizeof(struct hl_msg) == 8, "hl_msg layout");
 HL_STATIC_ASSERT(sizeof(struct hl_value) == 8, "hl_value layout");
 
