@@ -1,6 +1,4 @@
 // lib.ts: shared pieces of the benchmarks: statistics and the raw-KVM baseline.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const root = path.join(__dirname, '..', '..');
@@ -18,20 +16,7 @@ export function percentile(xs: number[], p: number): number {
 
 export const nowUs = () => Number(process.hrtime.bigint()) / 1000;
 
-export interface RawBaseline {
-  lifecycleUs: number;
-  callUs: number;
-  killUs: number;
-}
-
-/** Builds bench/raw_kvm.c with the system gcc and runs it with the same memory size. */
-export function rawBaseline(iterations: number, memBytes: number): RawBaseline {
-  const out = path.join(root, 'build', 'bench');
-  mkdirSync(out, { recursive: true });
-  const exe = path.join(out, 'raw_kvm');
-  execFileSync('gcc', ['-O2', '-I', path.join(root, 'guests/sdk/include'), '-o', exe, path.join(root, 'bench/raw_kvm.c'), '-lpthread']);
-  return JSON.parse(execFileSync(exe, [String(iterations), String(memBytes)], { encoding: 'utf8' }));
-}
+export { type RawBaseline, rawBaseline } from '../src/cli/raw-baseline';
 
 export interface Row {
   scenario: string;

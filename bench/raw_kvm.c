@@ -97,7 +97,8 @@ static void *spin_thread(void *arg) {
   struct kvm_regs r = { .rip = CODE + 5, .rsp = STACK_TOP, .rflags = 2 }; /* the jmp */
   v->run->s.regs.regs = r;
   v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
-  v->run->immediate_exit = 0;
+  /* immediate_exit was cleared before this thread started: a kick that comes
+   * before KVM_RUN is entered still stops it. */
   ioctl(v->vcpu, KVM_RUN, 0); /* returns EINTR when kicked */
   kill_returned = now_us();
   return 0;
@@ -110,6 +111,7 @@ static double kill_latency(struct vm *v, int n) {
   double *lat = calloc(n, sizeof *lat);
   for (int i = 0; i < n; i++) {
     pthread_t t;
+    v->run->immediate_exit = 0;
     pthread_create(&t, 0, spin_thread, v);
     struct timespec ms = { 0, 1000000 };
     nanosleep(&ms, 0);

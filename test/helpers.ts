@@ -25,8 +25,15 @@ export interface CliResult {
   raw: Buffer;
 }
 
+/** The environment a user's shell would give hl: the test runner's colour and CI settings removed. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HL_LOG: '', RUST_LOG: '' };
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'CI', 'TRACEPARENT', 'TRACESTATE']) delete env[k];
+  return { ...env, ...extra };
+}
+
 export function hl(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: 60_000, maxBuffer: 64 * 1024 * 1024, ...options, env: { ...process.env, HL_LOG: '', RUST_LOG: '', ...options.env } });
+  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: 60_000, maxBuffer: 64 * 1024 * 1024, ...options, env: cleanEnv(options.env as Record<string, string>) });
   const raw = Buffer.isBuffer(r.stdout) ? r.stdout : Buffer.from(r.stdout ?? '');
   return { status: r.status, stdout: raw.toString('utf8'), stderr: String(r.stderr ?? ''), raw };
 }
@@ -87,7 +94,7 @@ export function hlAsync(args: string[], env: Record<string, string> = {}, timeou
     ({ spawn }) =>
       new Promise((resolve) => {
         const started = Date.now();
-        const child = spawn(process.execPath, [hlBin, ...args], { cwd: root, env: { ...process.env, HL_LOG: '', RUST_LOG: '', ...env } });
+        const child = spawn(process.execPath, [hlBin, ...args], { cwd: root, env: cleanEnv(env) });
         const out: Buffer[] = [];
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => out.push(d));

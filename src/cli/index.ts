@@ -1,6 +1,9 @@
 // index.ts: composes the hl command; each command lives in commands/.
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './commands/bench';
+import { completionCommand } from './commands/completion';
 import { doctorCommand } from './commands/doctor';
+import { guestsPathCommand } from './commands/guests-path';
 import { inspectCommand } from './commands/inspect';
 import { runCommand } from './commands/run';
 import { ExitCode } from './exit-codes';
@@ -14,7 +17,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride();
-  for (const cmd of [runCommand(), inspectCommand(), doctorCommand()]) {
+  for (const cmd of [runCommand(), inspectCommand(), benchCommand(), doctorCommand(), guestsPathCommand(), completionCommand(() => program)]) {
     cmd.exitOverride().showSuggestionAfterError(true);
     program.addCommand(cmd);
   }

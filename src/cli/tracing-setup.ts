@@ -1,6 +1,8 @@
 // tracing-setup.ts: the trace consumers a CLI run asked for (--trace, --otlp),
 // TRACEPARENT, and the `run` span that parents the run's spans.
 import { Level } from '../observability/log-filter';
+import { warn } from './warn';
+import { colorWanted } from '../observability/logging';
 import { treeCollector } from '../observability/trace-tree';
 import { type Span, addTraceConsumer, envParentConsumer, setAmbientParent, startSpan, traceparentFromEnv } from '../observability/tracing';
 
@@ -41,9 +43,9 @@ export function startRunTracing(opts: TracingOptions, attributes: Record<string,
       if (error !== undefined) span.recordError(error);
       span.end();
       setAmbientParent(undefined);
-      if (tree) process.stderr.write(tree.render({ color: process.stderr.isTTY === true && !process.env.NO_COLOR }));
+      if (tree) process.stderr.write(tree.render({ color: colorWanted(process.stderr) }));
       const warning = otlp ? await otlp.finish() : undefined;
-      if (warning) process.stderr.write(`hl: warning: ${warning}\n`);
+      if (warning) warn(warning);
       for (const remove of removers) remove();
     },
   };

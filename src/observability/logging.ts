@@ -81,11 +81,19 @@ function makeSink(): Logger {
   // In-process and synchronous: a worker-thread transport costs ~240 ms and
     // loses lines at process.exit().
   const pretty = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
-  const color = process.env.NO_COLOR ? false : process.env.FORCE_COLOR ? true : process.stderr.isTTY === true;
+  const color = colorWanted(process.stderr);
   return pino(
     options,
     pretty({ destination: 2, sync: true, colorize: color, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'target', messageFormat: '{target}: {msg}' }),
   );
+}
+
+/** FORCE_COLOR (not "0") forces colour, else NO_COLOR turns it off, else a terminal decides. */
+export function colorWanted(stream: { isTTY?: boolean }): boolean {
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0') return true;
+  if (process.env.NO_COLOR) return false;
+  return stream.isTTY === true;
 }
 
 /** Writes one record if the filter lets it through. Callers guard hot paths with `enabled`. */

@@ -9,14 +9,15 @@ export function inspectCommand(): Command {
   const cmd = new Command('inspect')
     .description('boot a guest and list its functions and their signatures')
     .argument('<guest>', 'guest image')
-    .option('--json', 'print JSON: {functions: [{name, params, returns}], memory: {...}}');
+    .option('--json', 'print JSON: {functions: [{name, params, returns}], memory: {...}}')
+    .option('--names', 'print only the function names, one per line (for scripts and completion)');
   addMemoryOptions(cmd);
   addLogOptions(cmd);
   cmd.addHelpText('after', `
 Examples:
   $ hl inspect guests/bin/simpleguest.bin
   $ hl inspect guests/bin/simpleguest.bin --json | jq -r '.functions[].name'`);
-  return cmd.action(async (guest: string, opts: { json?: boolean; log?: string; logFormat?: string } & Record<string, unknown>) => {
+  return cmd.action(async (guest: string, opts: { json?: boolean; names?: boolean; log?: string; logFormat?: string } & Record<string, unknown>) => {
     applyLogOptions(opts);
     const sandbox = await Sandbox.create(guest, memoryOptions(opts));
     try {
@@ -24,6 +25,8 @@ Examples:
         const l = sandbox.layout;
         const memory = { total: l.memSize, heap: l.heap.size, stack: l.stack.size, input: l.input.size, output: l.output.size };
         process.stdout.write(JSON.stringify({ functions: sandbox.functions, memory }, null, 2) + '\n');
+      } else if (opts.names) {
+        for (const f of sandbox.functions) process.stdout.write(f.name + '\n');
       } else {
         for (const f of sandbox.functions) process.stdout.write(formatSignature(f) + '\n');
       }

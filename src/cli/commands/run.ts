@@ -1,18 +1,17 @@
 // run.ts: `hl run <guest> --fn <name> [--arg <value>]...`
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type * as Prom from 'prom-client';
-import { formatSignature } from '../../abi/types';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
-import { ErrorCode, HlError, usage } from '../../sandbox/errors';
-import { suggest } from '../../sandbox/sandbox';
+import { usage } from '../../sandbox/errors';
+import { resolveCall } from '../call-args';
 import { formatText, jsonValue } from '../format';
 import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
 import { dumpMetrics, parseListen, pushMetrics, serveMetrics } from '../metrics-export';
-import { parseArg } from '../parse-arg';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
+import { startSpinner } from '../spinner';
+import { quietWarnings, warn } from '../warn';
 import { startRunTracing } from '../tracing-setup';
 import { parseDuration } from '../units';
 
@@ -29,6 +28,7 @@ interface RunOptions {
   functionCallMetrics?: boolean;
   trace?: boolean;
   otlp?: string | true;
+  quiet?: boolean;
   log?: string;
   logFormat?: string;
   [k: string]: unknown;
@@ -48,7 +48,8 @@ export function runCommand(): Command {
     .argument('[args...]', 'more arguments, after --, for values that start with "-"')
     .requiredOption('--fn <name>', 'guest function to call')
     .option('--arg <value>', 'an argument, converted to the declared parameter type (repeat in order)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--json', 'print one JSON object per call: function, type, result, durationUs')
+    .option('--json', 'print one JSON object per call: function, type, result, durationUs (and traceId)')
+    .option('-q, --quiet', 'print only the result: no spinner, no warnings, no log records')
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', positiveInt('--repeat'), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
@@ -86,7 +87,8 @@ prefix, the longest wins; [span]=level and [span{field=value}]=level; a trailing
 hyperlight_host::vm, hyperlight_guest.`,
   );
   return cmd.action(async (guest: string, extra: string[], opts: RunOptions) => {
-    applyLogOptions(opts);
+    applyLogOptions(opts.quiet ? { ...opts, log: 'off' } : opts);
+    if (opts.quiet) quietWarnings();
     process.exitCode = await runWithTelemetry(guest, [...opts.arg, ...extra], opts);
   });
 }
@@ -118,13 +120,13 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   await tracing.finish(failure);
   if (registry && opts.metricsPush !== undefined) {
     const failed = await pushMetrics(registry, opts.metricsPush, guest);
-    if (failed) process.stderr.write(`hl: warning: metrics push to ${opts.metricsPush} failed: ${failed}\n`);
+    if (failed) warn(`metrics push to ${opts.metricsPush} failed: ${failed}`);
   }
   if (registry && opts.metricsDump !== undefined) {
     try {
       await dumpMetrics(registry, opts.metricsDump === true ? 'stderr' : opts.metricsDump);
     } catch (err) {
-      process.stderr.write(`hl: warning: cannot write metrics: ${(err as Error).message}\n`);
+      warn(`cannot write metrics: ${(err as Error).message}`);
     }
   }
   server?.close();
@@ -143,21 +145,16 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
       signal: controller.signal,
       functionCallMetrics: opts.functionCallMetrics === true,
     });
-    const sig = sandbox.signature(opts.fn);
-    if (!sig) {
-      const names = sandbox.functions.map((f) => f.name);
-      throw new HlError(ErrorCode.UnknownFunction, `the guest has no function "${opts.fn}"${suggest(opts.fn, names)}; it has: ${names.join(', ')}`);
-    }
-    if (words.length !== sig.params.length) {
-      throw usage(`${formatSignature(sig)} takes ${sig.params.length} argument${sig.params.length === 1 ? '' : 's'}, got ${words.length}`);
-    }
-    let stdin: Buffer | undefined;
-    const args = sig.params.map((type, i) =>
-      parseArg(type, words[i], { what: `argument ${i + 1} of ${sig.name}`, stdin: () => (stdin ??= readFileSync(0)) }),
-    );
+    const { sig, args } = resolveCall(sandbox, opts.fn, words);
     for (let i = 0; i < opts.repeat; i++) {
       const callStart = process.hrtime.bigint();
-      const result = await sandbox.call(sig.name, args, { signal: controller.signal });
+      const spinner = startSpinner(`calling ${sig.name}`, opts);
+      let result;
+      try {
+        result = await sandbox.call(sig.name, args, { signal: controller.signal });
+      } finally {
+        spinner.stop();
+      }
       const durationUs = Number(process.hrtime.bigint() - callStart) / 1000;
       if (opts.json) {
         const out: Record<string, unknown> = { function: sig.name, type: sig.returns, result: jsonValue(sig.returns, result), durationUs: Math.round(durationUs * 10) / 10 };

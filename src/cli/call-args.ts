@@ -1,0 +1,22 @@
+// call-args.ts: finds the function a command names and converts its words
+// into typed arguments (shared by run and bench).
+import { readFileSync } from 'node:fs';
+import { type FunctionSignature, type JsValue, formatSignature } from '../abi/types';
+import type { Sandbox } from '../sandbox';
+import { ErrorCode, HlError, usage } from '../sandbox/errors';
+import { suggest } from '../sandbox/sandbox';
+import { parseArg } from './parse-arg';
+
+export function resolveCall(sandbox: Sandbox, fn: string, words: string[]): { sig: FunctionSignature; args: JsValue[] } {
+  const sig = sandbox.signature(fn);
+  if (!sig) {
+    const names = sandbox.functions.map((f) => f.name);
+    throw new HlError(ErrorCode.UnknownFunction, `the guest has no function "${fn}"${suggest(fn, names)}; it has: ${names.join(', ')}`);
+  }
+  if (words.length !== sig.params.length) {
+    throw usage(`${formatSignature(sig)} takes ${sig.params.length} argument${sig.params.length === 1 ? '' : 's'}, got ${words.length}`);
+  }
+  let stdin: Buffer | undefined;
+  const args = sig.params.map((type, i) => parseArg(type, words[i], { what: `argument ${i + 1} of ${sig.name}`, stdin: () => (stdin ??= readFileSync(0)) }));
+  return { sig, args };
+}

@@ -1,0 +1,87 @@
+// A CLI that behaves in a shell: spinner only on a terminal, --quiet, colours,
+// hl bench, completion, guests-path.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import t from 'tap';
+import { cleanEnv, hl, hlBin, root, simpleguest } from './helpers';
+
+const G = simpleguest;
+
+/** Runs hl in a pseudo-terminal (util-linux `script`), 100 columns wide. */
+function inPty(args: string, env: Record<string, string> = {}) {
+  const cmd = `stty cols 100 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(hlBin)} ${args}`;
+  const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env: cleanEnv({ TERM: 'xterm-256color', ...env }) });
+  return { status: r.status, out: r.stdout };
+}
+
+t.test('a slow call shows a spinner on a terminal, cleared before the result', async (t) => {
+  const r = inPty(`run ${G} --fn Spin --timeout 1200ms`);
+  t.match(r.out, /calling Spin \(\d+\.\ds\)/, 'spinner with the function and elapsed time');
+  t.match(r.out, /\x1b\[\?25h/, 'the cursor is restored');
+  t.match(r.out, /hl: error: Spin cancelled/);
+  const fast = inPty(`run ${G} --fn Echo --arg quick`);
+  t.notMatch(fast.out, /calling Echo/, 'no spinner for a fast call');
+  t.match(fast.out, /quick/);
+});
+
+t.test('never a spinner in a pipe, with --json, --quiet, or under CI', async (t) => {
+  t.notMatch(hl(['run', G, '--fn', 'Spin', '--timeout', '700ms']).stderr, /calling/, 'pipe');
+  t.notMatch(inPty(`run ${G} --fn Spin --timeout 700ms --json`).out, /calling Spin/, '--json');
+  t.notMatch(inPty(`run ${G} --fn Spin --timeout 700ms --quiet`).out, /calling Spin/, '--quiet');
+  t.notMatch(inPty(`run ${G} --fn Spin --timeout 700ms`, { CI: 'true' }).out, /calling Spin/, 'CI=true');
+  t.notMatch(inPty(`run ${G} --fn Spin --timeout 700ms --log info`).out, /calling Spin/, 'logs would interleave');
+});
+
+t.test('--quiet prints only the result', async (t) => {
+  const r = hl(['run', G, '--fn', 'LogMessage', '--arg', 'x', '--arg', '4', '--quiet', '--metrics-push', 'http://127.0.0.1:9']);
+  t.equal(r.status, 0);
+  t.equal(r.stderr, '', 'no log record, no warning');
+  t.equal(hl(['run', G, '--fn', 'Echo', '--arg', 'only this', '-q']).stdout, 'only this\n');
+  t.match(hl(['run', G, '--fn', 'ReadNull', '--quiet']).stderr, /^hl: error: /, 'errors still say why');
+});
+
+t.test('colours follow the terminal, NO_COLOR and FORCE_COLOR', async (t) => {
+  const esc = /\x1b\[3\dm/;
+  t.notMatch(hl(['run', G, '--fn', 'LogMessage', '--arg', 'x', '--arg', '4']).stderr, esc, 'no colour in a pipe');
+  t.match(hl(['run', G, '--fn', 'LogMessage', '--arg', 'x', '--arg', '4'], { env: { FORCE_COLOR: '1' } }).stderr, esc, 'FORCE_COLOR');
+  t.match(inPty(`run ${G} --fn LogMessage --arg x --arg 4`).out, esc, 'colour on a terminal');
+  t.notMatch(inPty(`run ${G} --fn LogMessage --arg x --arg 4`, { NO_COLOR: '1' }).out, esc, 'NO_COLOR');
+});
+
+t.test('hl bench', async (t) => {
+  const r = hl(['bench', G, '--fn', 'Echo', '--arg', 'x', '-n', '300', '--warmup', '20', '--json', '--compare-raw']);
+  t.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  t.equal(j.count, 300);
+  t.ok(j.minUs > 0 && j.minUs <= j.p50Us && j.p50Us <= j.p90Us && j.p90Us <= j.p99Us && j.p99Us <= j.maxUs, 'positive and ordered');
+  t.ok(j.callsPerSecond > 0);
+  t.ok(j.rawCallUs > 0 && j.ratio > 0, 'raw baseline and ratio');
+  const text = hl(['bench', G, '--fn', 'SetStatic', '--arg', '1', '-n', '100', '--restore']);
+  t.match(text.stdout, /^SetStatic: 100 calls with restore in [\d.]+ s, [\d,]+ calls\/s\n  min [\d.]+ µs   p50 [\d.]+ µs   p90 [\d.]+ µs   p99 [\d.]+ µs   max [\d.]+ µs\n$/);
+  t.equal(hl(['bench', G, '--fn', 'Echo', '--arg', 'x', '-n', '0']).status, 2);
+});
+
+t.test('completion', async (t) => {
+  const bin = mkdtempSync(path.join(tmpdir(), 'hl-path-'));
+  writeFileSync(path.join(bin, 'hl'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(hlBin)} "$@"\n`);
+  chmodSync(path.join(bin, 'hl'), 0o755);
+  const complete = (words: string[]) => {
+    const script = `source <(hl completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _hl; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const r = spawnSync('bash', ['-c', script], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    return r.stdout.trim().split('\n').filter(Boolean);
+  };
+  t.same(complete(['hl', 'run', 'guests/bin/simpleguest.bin', '--fn', 'EchoI']), ['EchoI32', 'EchoI64'], 'function names from the guest');
+  t.same(complete(['hl', 'ins']), ['inspect']);
+  t.ok(complete(['hl', 'run', '--metrics-']).includes('--metrics-dump'));
+  t.ok(complete(['hl', 'bench', '--comp']).includes('--compare-raw'));
+  t.match(hl(['completion', 'zsh']).stdout, /bashcompinit[\s\S]*complete -o filenames -F _hl hl/);
+  t.match(hl(['completion', 'fish']).stdout, /complete -c hl .*__fish_prev_arg_in --fn/);
+  t.equal(hl(['completion', 'tcsh']).status, 2);
+});
+
+t.test('guests-path', async (t) => {
+  t.equal(hl(['guests-path']).stdout, path.join(root, 'guests', 'bin') + '\n');
+  t.equal(hl(['guests-path', '--sdk']).stdout, path.join(root, 'guests', 'sdk') + '\n');
+});
