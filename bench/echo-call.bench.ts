@@ -1,17 +1,11 @@
 // echo-call: a warm Echo call from JS (await sandbox.call) against the raw C
 // "set registers + KVM_RUN to the done-exit" round trip.
 import { Sandbox } from '../src/sandbox';
-import { median, nowUs, type RawBaseline, type Row, simpleguest } from './lib';
+import { echoMedianUs, median, nowUs, type RawBaseline, type Row, simpleguest } from './lib';
 
 export async function benchEcho(n: number, raw: RawBaseline): Promise<Row[]> {
   const sb = await Sandbox.create(simpleguest);
-  for (let i = 0; i < 200; i++) await sb.call('Echo', ['warm']);
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = nowUs();
-    await sb.call('Echo', ['hello']);
-    times.push(nowUs() - t0);
-  }
+  const echo = await echoMedianUs(sb, n);
   const hostCall: number[] = [];
   const withHost = await Sandbox.create(simpleguest, {
     hostFunctions: [{ name: 'HostAdd', params: ['int32', 'int32'], returns: 'int32', fn: (a: number, b: number) => a + b }],
@@ -24,7 +18,7 @@ export async function benchEcho(n: number, raw: RawBaseline): Promise<Row[]> {
   sb.dispose();
   withHost.dispose();
   return [
-    { scenario: 'warm Echo call', hl: median(times), baseline: raw.callUs, baselineName: 'raw C set regs + run to done', unit: 'us' },
+    { scenario: 'warm Echo call', hl: echo, baseline: raw.callUs, baselineName: 'raw C set regs + run to done', unit: 'us' },
     { scenario: 'warm Add call (1 host call)', hl: median(hostCall), baseline: 2 * raw.callUs, baselineName: '2 x raw C round trip', unit: 'us' },
   ];
 }

@@ -33,3 +33,15 @@ export function printRows(rows: Row[]): void {
     console.log(`${r.scenario.padEnd(w)}  ${(r.hl.toFixed(1) + r.unit).padStart(10)}  ${(r.baseline.toFixed(1) + r.unit).padStart(10)}  ${(r.hl / r.baseline).toFixed(2)}x  ${r.baselineName}`);
   }
 }
+
+/** Median µs of a warm `Echo("hello")` call, after 200 unmeasured ones. */
+export async function echoMedianUs(sb: { call(name: string, args: unknown[]): Promise<unknown> }, n: number): Promise<number> {
+  for (let i = 0; i < 200; i++) await sb.call('Echo', ['warm']);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = nowUs();
+    await sb.call('Echo', ['hello']);
+    times.push(nowUs() - t0);
+  }
+  return median(times);
+}

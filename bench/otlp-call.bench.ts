@@ -8,22 +8,11 @@ import { Sandbox } from '../src/sandbox';
 import { treeCollector } from '../src/observability/trace-tree';
 import { addTraceConsumer } from '../src/observability/tracing';
 import { otelConsumer } from '../src/observability/tracing-otel';
-import { median, nowUs, type Row, simpleguest } from './lib';
-
-async function echoMedian(sb: Sandbox, n: number): Promise<number> {
-  for (let i = 0; i < 200; i++) await sb.call('Echo', ['warm']);
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = nowUs();
-    await sb.call('Echo', ['hello']);
-    times.push(nowUs() - t0);
-  }
-  return median(times);
-}
+import { echoMedianUs, type Row, simpleguest } from './lib';
 
 export async function benchTracing(n: number): Promise<Row[]> {
   const sb = await Sandbox.create(simpleguest);
-  const off = await echoMedian(sb, n);
+  const off = await echoMedianUs(sb, n);
   // Accepts and forgets, like a network exporter after a send: nothing piles up in memory.
   const exporter: SpanExporter = {
     export: (_spans: ReadableSpan[], done) => done({ code: 0 }),
@@ -31,11 +20,11 @@ export async function benchTracing(n: number): Promise<Row[]> {
   };
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 })] });
   const stopOtel = addTraceConsumer(otelConsumer(provider.getTracer('hl')));
-  const otel = await echoMedian(sb, n);
+  const otel = await echoMedianUs(sb, n);
   stopOtel();
   await provider.shutdown();
   const stopTree = addTraceConsumer(treeCollector());
-  const tree = await echoMedian(sb, n);
+  const tree = await echoMedianUs(sb, n);
   stopTree();
   sb.dispose();
   return [

@@ -2,6 +2,7 @@
 // (or HL_ADDON_PATH), caches it and keeps the raw types private to src/.
 import * as path from 'node:path';
 import { ErrorCode, HlError } from './sandbox/errors';
+import { packageRoot } from './package-root';
 
 /** How a run of the vCPU ended, as the addon reports it. */
 export interface RawExit {
@@ -57,7 +58,7 @@ export const MapFlags = { User: 1, Write: 2, Exec: 4 } as const;
 let cached: RawAddon | undefined;
 
 export function addonPath(): string {
-  return process.env.HL_ADDON_PATH ?? path.join(__dirname, '..', '..', 'build', 'Release', 'hl.node');
+  return process.env.HL_ADDON_PATH ?? path.join(packageRoot(), 'build', 'Release', 'hl.node');
 }
 
 export function loadAddon(): RawAddon {

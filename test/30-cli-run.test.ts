@@ -87,6 +87,8 @@ t.test('exit codes', async (t) => {
     ['usage: not a bool', ['run', G, '--fn', 'EchoBool', '--arg', 'yes'], 2, /not true or false/],
     ['usage: not a float', ['run', G, '--fn', 'EchoDouble', '--arg', '1.2.3'], 2, /not a number/],
     ['usage: bad size', ['run', G, '--fn', 'Echo', '--arg', 'x', '--heap-size', 'lots'], 2, /--heap-size: "lots" is not a size/],
+    ['usage: bad OTLP endpoint', ['run', G, '--fn', 'Echo', '--arg', 'x', '--otlp', '::::'], 2, /--otlp: "::::" is not an endpoint/],
+    ['usage: bad log format', ['run', G, '--fn', 'Echo', '--arg', 'x', '--log-format', 'yaml'], 2, /Allowed choices are pretty, json/],
     ['guest error', ['run', G, '--fn', 'GuestError', '--arg', '7', '--arg', 'nope'], 3, /returned error 7: nope/],
     ['missing image', ['run', '/no/such.bin', '--fn', 'Echo'], 66, /cannot read guest \/no\/such.bin: no such file/],
     ['not a guest', ['run', guest('notaguest'), '--fn', 'Echo'], 66, /not built with the hl guest SDK/],

@@ -1,26 +1,49 @@
 // index.ts: composes the hl command; each command lives in commands/.
+import { packageVersion } from '../package-root';
 import { Command, CommanderError } from 'commander';
-import { benchCommand } from './commands/bench';
-import { completionCommand } from './commands/completion';
-import { doctorCommand } from './commands/doctor';
-import { guestsPathCommand } from './commands/guests-path';
-import { inspectCommand } from './commands/inspect';
-import { runCommand } from './commands/run';
 import { ExitCode } from './exit-codes';
 import { handleError } from './handle-error';
 
-const VERSION: string = require('../../../package.json').version;
+const VERSION = packageVersion();
 
-export function buildProgram(): Command {
+/**
+ * Each command's module, loaded only when needed: start-up is a feature, and
+ * `hl run` should not pay for loading `bench` or `completion`.
+ */
+const COMMANDS: Record<string, (program: Command) => Command> = {
+  run: () => (require('./commands/run') as typeof import('./commands/run')).runCommand(),
+  inspect: () => (require('./commands/inspect') as typeof import('./commands/inspect')).inspectCommand(),
+  bench: () => (require('./commands/bench') as typeof import('./commands/bench')).benchCommand(),
+  doctor: () => (require('./commands/doctor') as typeof import('./commands/doctor')).doctorCommand(),
+  'guests-path': () => (require('./commands/guests-path') as typeof import('./commands/guests-path')).guestsPathCommand(),
+  completion: (program) => (require('./commands/completion') as typeof import('./commands/completion')).completionCommand(() => withAllCommands(program)),
+};
+
+let complete = false;
+function withAllCommands(program: Command): Command {
+  if (complete) return program;
+  complete = true;
+  const have = new Set(program.commands.map((c) => c.name()));
+  for (const [name, make] of Object.entries(COMMANDS)) if (!have.has(name)) add(program, make(program));
+  return program;
+}
+
+function add(program: Command, cmd: Command): void {
+  cmd.exitOverride().showSuggestionAfterError(true);
+  program.addCommand(cmd);
+}
+
+/** With `argv`, only the command it names is loaded (all of them for help, typos and completion). */
+export function buildProgram(argv?: string[]): Command {
+  complete = false;
   const program = new Command('hl')
     .description('run untrusted guest binaries in KVM micro-VMs and call their functions')
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride();
-  for (const cmd of [runCommand(), inspectCommand(), benchCommand(), doctorCommand(), guestsPathCommand(), completionCommand(() => program)]) {
-    cmd.exitOverride().showSuggestionAfterError(true);
-    program.addCommand(cmd);
-  }
+  const named = argv?.[2];
+  if (named && named !== 'completion' && COMMANDS[named]) add(program, COMMANDS[named](program));
+  else withAllCommands(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 guest returned an error, 66 bad guest image,
 69 KVM unavailable, 124 cancelled (timeout), 134 guest crashed or aborted.
@@ -33,7 +56,7 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -2,10 +2,12 @@
 // + exporter-trace-otlp-grpc), loaded only for --otlp. The exporter honours the
 // standard OTEL_EXPORTER_OTLP_* variables; the resource, OTEL_SERVICE_NAME and
 // OTEL_RESOURCE_ATTRIBUTES.
+import { packageVersion } from '../package-root';
 import type * as Api from '@opentelemetry/api';
 import type { TraceConsumer } from '../observability/tracing';
+import { usage } from '../sandbox/errors';
 
-const VERSION: string = require('../../../package.json').version;
+const VERSION = packageVersion();
 /** How long the end of a run may wait for the collector. */
 export const FLUSH_BUDGET_MS = 2000;
 
@@ -29,6 +31,11 @@ export function startOtlp(endpoint: string): Otlp {
   const { otelConsumer } = require('../observability/tracing-otel') as typeof import('../observability/tracing-otel');
 
   const url = otlpUrl(endpoint);
+  try {
+    if (!new URL(url).host) throw new Error('no host');
+  } catch {
+    throw usage(`--otlp: "${endpoint}" is not an endpoint (examples: localhost:4317, https://collector:4317)`);
+  }
   // A short export timeout, unless the user set one: a silent collector must not hold the exit for 10 s.
   const timeoutMillis = process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT ? undefined : 1500;
   const exporter = new OTLPTraceExporter({ url, ...(timeoutMillis ? { timeoutMillis } : {}) });

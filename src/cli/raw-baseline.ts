@@ -5,6 +5,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ErrorCode, HlError } from '../sandbox/errors';
+import { packageRoot } from '../package-root';
 
 export interface RawBaseline {
   /** Median µs: create VM + memory + vCPU, run to the first exit, close. */
@@ -15,9 +16,9 @@ export interface RawBaseline {
   killUs: number;
 }
 
-const root = path.join(__dirname, '..', '..', '..');
 
 export function rawBaseline(iterations: number, memBytes: number): RawBaseline {
+  const root = packageRoot();
   const source = path.join(root, 'bench', 'raw_kvm.c');
   let exe: string;
   try {

@@ -1,10 +1,11 @@
 // tracing-otel.ts: hands hl's spans to an OpenTelemetry tracer. Loaded only
 // when one is in use (the embedder's global provider, or `hl run --otlp`).
+import { packageVersion } from '../package-root';
 import * as api from '@opentelemetry/api';
 import { levelName } from './log-filter';
 import type { SpanData, TraceConsumer } from './tracing';
 
-const VERSION: string = require('../../../package.json').version;
+const VERSION = packageVersion();
 
 /**
  * `tracer`: default the global provider's. `root`: the context root spans are

@@ -2,8 +2,8 @@
 // --sdk, the guest SDK) are, so scripts find them wherever hl is installed.
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { packageRoot } from '../../package-root';
 
-const root = path.join(__dirname, '..', '..', '..', '..');
 
 export function guestsPathCommand(): Command {
   return new Command('guests-path')
@@ -14,6 +14,6 @@ Examples:
   $ hl run "$(hl guests-path)/simpleguest.bin" --fn Echo --arg hi
   $ make HL_SDK="$(hl guests-path --sdk)"`)
     .action((opts: { sdk?: boolean }) => {
-      process.stdout.write(path.join(root, 'guests', opts.sdk ? 'sdk' : 'bin') + '\n');
+      process.stdout.write(path.join(packageRoot(), 'guests', opts.sdk ? 'sdk' : 'bin') + '\n');
     });
 }

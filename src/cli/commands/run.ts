@@ -7,12 +7,12 @@ import { resolveCall } from '../call-args';
 import { formatText, jsonValue } from '../format';
 import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
-import { dumpMetrics, parseListen, pushMetrics, serveMetrics } from '../metrics-export';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
 import { startSpinner } from '../spinner';
 import { quietWarnings, warn } from '../warn';
-import { startRunTracing } from '../tracing-setup';
+import type { RunTracing } from '../tracing-setup';
+import { traceparentFromEnv } from '../../observability/tracing';
 import { parseDuration } from '../units';
 
 interface RunOptions {
@@ -104,27 +104,30 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   setMetricsRegistry(registry ?? null); // no prom-client at all for a plain run
   let status: number;
   let server: { close(): void } | undefined;
-  const tracing = startRunTracing(opts, { guest, function: opts.fn });
+  // Exporters load only when a flag asks for them.
+  const exporting = wanted ? (require('../metrics-export') as typeof import('../metrics-export')) : undefined;
+  const tracing: RunTracing | undefined =
+    opts.trace || opts.otlp !== undefined ? (require('../tracing-setup') as typeof import('../tracing-setup')).startRunTracing(opts, { guest, function: opts.fn }) : undefined;
   let failure: unknown;
   try {
     if (opts.metricsListen !== undefined) {
-      const served = await serveMetrics(registry!, parseListen(opts.metricsListen));
+      const served = await exporting!.serveMetrics(registry!, exporting!.parseListen(opts.metricsListen));
       server = served.server;
       process.stderr.write(`hl: serving metrics at ${served.url}\n`);
     }
-    status = await run(guest, words, opts, tracing.traceId);
+    status = await run(guest, words, opts, tracing ? tracing.traceId : traceparentFromEnv()?.traceId);
   } catch (err) {
     failure = err;
     status = handleError(err);
   }
-  await tracing.finish(failure);
+  await tracing?.finish(failure);
   if (registry && opts.metricsPush !== undefined) {
-    const failed = await pushMetrics(registry, opts.metricsPush, guest);
+    const failed = await exporting!.pushMetrics(registry, opts.metricsPush, guest);
     if (failed) warn(`metrics push to ${opts.metricsPush} failed: ${failed}`);
   }
   if (registry && opts.metricsDump !== undefined) {
     try {
-      await dumpMetrics(registry, opts.metricsDump === true ? 'stderr' : opts.metricsDump);
+      await exporting!.dumpMetrics(registry, opts.metricsDump === true ? 'stderr' : opts.metricsDump);
     } catch (err) {
       warn(`cannot write metrics: ${(err as Error).message}`);
     }
