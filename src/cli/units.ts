@@ -23,3 +23,11 @@ export function parseDuration(text: string, flag: string): number {
   if (!Number.isFinite(ms) || ms <= 0 || ms > 2 ** 31 - 1) throw usage(`${flag}: "${text}" is out of range`);
   return ms;
 }
+
+/** A commander parser for a whole-number flag of at least `min`. */
+export function parseCount(flag: string, min: number): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) throw usage(`${flag}: "${v}" is not a whole number >= ${min}`);
+    return Number(v);
+  };
+}

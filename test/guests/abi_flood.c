@@ -1,19 +1,9 @@
 /* abi_flood: writes random bytes to the output buffer and random ABI ports,
  * forever, with a plausible header now and then. The host must refuse it. */
-#include <stdint.h>
-#include "hl/hl_abi.h"
-
-static uint64_t state = 0x2545f4914f6cdd1dull;
-static uint64_t next(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
-
-static void out(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory"); }
+#include "chaos.h"
 
 __attribute__((section(".text.entry"), noreturn)) void _start(void) {
+  chaos_state = 0x2545f4914f6cdd1dull;
   const volatile struct hl_peb *peb = (const volatile struct hl_peb *)HL_PEB_ADDR;
   uint8_t *o = (uint8_t *)(uintptr_t)peb->output_addr;
   uint64_t size = peb->output_size;

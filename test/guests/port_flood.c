@@ -1,20 +1,10 @@
 /* port_flood: writes random values to random I/O ports, then to the ABI's
  * ports with random bytes in the output buffer. Any denied port faults (#GP);
  * the ABI ports carry garbage the host must refuse. */
-#include <stdint.h>
-#include "hl/hl_abi.h"
-
-static uint64_t state = 0x9e3779b97f4a7c15ull;
-static uint64_t next(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
-
-static void out(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory"); }
+#include "chaos.h"
 
 __attribute__((section(".text.entry"), noreturn)) void _start(void) {
+  chaos_state = 0x9e3779b97f4a7c15ull;
   const volatile struct hl_peb *peb = (const volatile struct hl_peb *)HL_PEB_ADDR;
   uint8_t *o = (uint8_t *)(uintptr_t)peb->output_addr;
   uint64_t size = peb->output_size;

@@ -2,12 +2,12 @@
 // percentiles and throughput, optionally against the raw-KVM baseline.
 import { Command, Option } from 'commander';
 import { Sandbox } from '../../sandbox';
-import { usage } from '../../sandbox/errors';
 import { resolveCall } from '../call-args';
 import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { rawBaseline } from '../raw-baseline';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
+import { parseCount } from '../units';
 
 interface BenchOptions {
   fn: string;
@@ -22,11 +22,6 @@ interface BenchOptions {
   [k: string]: unknown;
 }
 
-const count = (flag: string, min: number) => (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) throw usage(`${flag}: "${v}" is not a whole number >= ${min}`);
-  return Number(v);
-};
-
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
 }
@@ -38,8 +33,8 @@ export function benchCommand(): Command {
     .argument('[args...]', 'more arguments, after --')
     .requiredOption('--fn <name>', 'guest function to call')
     .option('--arg <value>', 'an argument (repeat in order), as for hl run', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .addOption(new Option('-n, --count <n>', 'measured calls').argParser(count('-n', 1)).default(1000))
-    .addOption(new Option('--warmup <n>', 'unmeasured calls first').argParser(count('--warmup', 0)).default(100))
+    .addOption(new Option('-n, --count <n>', 'measured calls').argParser(parseCount('-n', 1)).default(1000))
+    .addOption(new Option('--warmup <n>', 'unmeasured calls first').argParser(parseCount('--warmup', 0)).default(100))
     .option('--restore', 'restore the sandbox after every call (measured with it)')
     .option('--json', 'print the figures as one JSON object')
     .option('--compare-raw', 'also run the raw-KVM C baseline (bench/raw_kvm.c, built with gcc) and print the ratio');

@@ -2,7 +2,6 @@
 import { Command, Option } from 'commander';
 import type * as Prom from 'prom-client';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
-import { usage } from '../../sandbox/errors';
 import { resolveCall } from '../call-args';
 import { formatText, jsonValue } from '../format';
 import { handleError } from '../handle-error';
@@ -13,7 +12,7 @@ import { startSpinner } from '../spinner';
 import { quietWarnings, warn } from '../warn';
 import type { RunTracing } from '../tracing-setup';
 import { traceparentFromEnv } from '../../observability/tracing';
-import { parseDuration } from '../units';
+import { parseCount, parseDuration } from '../units';
 
 interface RunOptions {
   fn: string;
@@ -34,13 +33,6 @@ interface RunOptions {
   [k: string]: unknown;
 }
 
-function positiveInt(flag: string) {
-  return (v: string) => {
-    if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw usage(`${flag}: "${v}" is not a positive whole number`);
-    return Number(v);
-  };
-}
-
 export function runCommand(): Command {
   const cmd = new Command('run')
     .description('load a guest into a micro-VM and call one of its functions')
@@ -51,7 +43,7 @@ export function runCommand(): Command {
     .option('--json', 'print one JSON object per call: function, type, result, durationUs (and traceId)')
     .option('-q, --quiet', 'print only the result: no spinner, no warnings, no log records')
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
-    .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', positiveInt('--repeat'), 1)
+    .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
     .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE)'))
     .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given)')
