@@ -85,3 +85,20 @@ t.test('guests-path', async (t) => {
   t.equal(hl(['guests-path']).stdout, path.join(root, 'guests', 'bin') + '\n');
   t.equal(hl(['guests-path', '--sdk']).stdout, path.join(root, 'guests', 'sdk') + '\n');
 });
+
+t.test('Ctrl-C stops the guest, still exports telemetry, and exits 130 (SIGTERM: 143)', async (t) => {
+  const { spawn } = await import('node:child_process');
+  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const child = spawn(process.execPath, [hlBin, 'run', G, '--fn', 'Spin', '--metrics-dump=-'], { env: cleanEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 800)); // the guest is spinning by now
+    child.kill(signal);
+    const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
+    t.equal(code, status, `${signal}: exit ${status}`);
+    t.equal(stderr, `hl: error: Spin cancelled: interrupted by ${signal}\n`);
+    t.match(stdout, /^hyperlight_number_of_cancelled_guest_execution 1$/m, 'metrics still dumped');
+  }
+});

@@ -10,6 +10,10 @@ export const ExitCode = {
   KvmUnavailable: 69,
   Cancelled: 124,
   Crashed: 134,
+  /** Ctrl-C (SIGINT) cancelled the run: 128 + 2. */
+  Interrupted: 130,
+  /** SIGTERM cancelled the run: 128 + 15. */
+  Terminated: 143,
 } as const;
 
 const byError: Record<ErrorCodeValue, number> = {

@@ -4,6 +4,7 @@ import type * as Prom from 'prom-client';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
 import { resolveCall } from '../call-args';
 import { formatText, jsonValue } from '../format';
+import { ExitCode } from '../exit-codes';
 import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
@@ -111,6 +112,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   } catch (err) {
     failure = err;
     status = handleError(err);
+    if (interruptedBy) status = interruptedBy === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
   }
   await tracing?.finish(failure);
   if (registry && opts.metricsPush !== undefined) {
@@ -132,6 +134,13 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
   const controller = new AbortController();
   const deadline = opts.timeout;
   const timer = deadline !== undefined ? setTimeout(() => controller.abort(new Error(`timed out after ${deadline} ms (--timeout)`)), deadline) : undefined;
+  // Ctrl-C or a TERM cancels the guest and still exports telemetry; a second signal kills at once.
+  const onSignal = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let sandbox: Sandbox | undefined;
   try {
     sandbox = await Sandbox.create(guest, {
@@ -167,6 +176,11 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
     return 0;
   } finally {
     if (timer) clearTimeout(timer);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     sandbox?.dispose();
   }
 }
+
+/** The signal that interrupted the run, if one did: the exit status is then 128 + its number. */
+let interruptedBy: NodeJS.Signals | undefined;
