@@ -13,7 +13,7 @@ const probe = path.join(dir, 'probe.js');
 writeFileSync(
   probe,
   `process.on('exit', () => {
-     const loaded = Object.keys(require.cache).filter((f) => f.includes('node_modules'));
+     const loaded = Object.keys(require.cache);
      require('fs').writeSync(2, '\\nLOADED ' + JSON.stringify(loaded) + '\\n');
    });`,
 );
@@ -28,7 +28,7 @@ const heavy = (files: string[]) => HEAVY.filter((p) => files.some((f) => f.inclu
 
 t.test('hl run loads only what it uses', async (t) => {
   const files = loaded(['run', simpleguest, '--fn', 'Echo', '--arg', 'x']);
-  t.ok(files.some((f) => f.includes('/node_modules/commander/')), 'commander is loaded (the probe works)');
+  t.ok(files.some((f) => f.endsWith('/build/Release/hl.node')), 'the addon is loaded (the probe works)');
   t.same(heavy(files), [], 'no prom-client, pino-pretty, ora or OpenTelemetry');
 });
 

@@ -31,7 +31,7 @@ export function parseListen(text: string): { host: string; port: number } {
 
 /** Serves GET /metrics until closed; resolves once listening, with the URL. */
 export async function serveMetrics(registry: Prom.Registry, addr: { host: string; port: number }): Promise<{ server: Server; url: string }> {
-  const http = await import('node:http');
+  const http = require('node:http') as typeof import('node:http'); // loaded only for --metrics-listen
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('hl serves /metrics only\n');
