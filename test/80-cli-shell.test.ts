@@ -26,6 +26,14 @@ t.test('a slow call shows a spinner on a terminal, cleared before the result', a
   t.match(fast.out, /quick/);
 });
 
+t.test('a terminal that reports no width gets no spinner (and no hang)', async (t) => {
+  const cmd = `stty cols 0 rows 0; ${JSON.stringify(process.execPath)} ${JSON.stringify(hlBin)} run ${G} --fn Spin --timeout 700ms`;
+  const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env: cleanEnv({ TERM: 'xterm-256color' }) });
+  t.equal(r.signal, null, 'finished on its own');
+  t.notMatch(r.stdout, /calling Spin/);
+  t.match(r.stdout, /timed out after 700 ms/);
+});
+
 t.test('never a spinner in a pipe, with --json, --quiet, or under CI', async (t) => {
   t.notMatch(hl(['run', G, '--fn', 'Spin', '--timeout', '700ms']).stderr, /calling/, 'pipe');
   t.notMatch(inPty(`run ${G} --fn Spin --timeout 700ms --json`).out, /calling Spin/, '--json');

@@ -15,6 +15,9 @@ export interface SpinnerGate {
 /** Never in a pipe, with --json or --quiet, under CI, or when logs would interleave. */
 export function spinnerAllowed(opts: SpinnerGate): boolean {
   if (!process.stderr.isTTY || opts.json || opts.quiet || process.env.CI === 'true' || process.env.CI === '1') return false;
+  // A terminal that reports no width (a pty nobody sized) would make ora's line
+  // clearing loop without end: no spinner there.
+  if (!((process.stderr as { columns?: number }).columns! > 0)) return false;
   // Records above error level would be written to the same terminal mid-spin.
   const f = currentFilter();
   return f.isDefault || (f.maxLevelFor('hyperlight') <= Level.error && f.maxLevelFor('tracing') <= Level.error);
