@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { guest, hl, simpleguest } from './helpers';
+import { guest, hl, hlBin, simpleguest } from './helpers';
 
 const G = simpleguest;
 
@@ -89,6 +89,14 @@ t.test('exit codes', async (t) => {
     ['usage: bad size', ['run', G, '--fn', 'Echo', '--arg', 'x', '--heap-size', 'lots'], 2, /--heap-size: "lots" is not a size/],
     ['usage: bad OTLP endpoint', ['run', G, '--fn', 'Echo', '--arg', 'x', '--otlp', '::::'], 2, /--otlp: "::::" is not an endpoint/],
     ['usage: bad log format', ['run', G, '--fn', 'Echo', '--arg', 'x', '--log-format', 'yaml'], 2, /Allowed choices are pretty, json/],
+    ['usage: float out of range', ['run', G, '--fn', 'EchoFloat', '--arg', '1e39'], 2, /out of range/],
+    ['usage: float underflow', ['run', G, '--fn', 'EchoFloat', '--arg', '1e-50'], 2, /too small/],
+    ['usage: endless @file', ['run', G, '--fn', 'EchoBytes', '--arg', '@/dev/zero'], 2, /not a regular file/],
+    ['usage: bad push URL', ['run', G, '--fn', 'Echo', '--arg', 'x', '--metrics-push', 'not-a-url'], 2, /is not an http\(s\) URL/],
+    ['usage: no command', [], 2, /^Usage: hl/],
+    ['image: a device', ['run', '/dev/zero', '--fn', 'Echo'], 66, /not a regular file/],
+    ['inspect: spinning init', ['inspect', path.join(__dirname, '..', '..', 'test', 'guests', 'bin', 'spin_entry.bin'), '--timeout', '300ms'], 124, /timed out after 300 ms/],
+    ['bench: spinning init', ['bench', path.join(__dirname, '..', '..', 'test', 'guests', 'bin', 'spin_entry.bin'), '--fn', 'X', '--timeout', '300ms'], 124, /timed out after 300 ms/],
     ['guest error', ['run', G, '--fn', 'GuestError', '--arg', '7', '--arg', 'nope'], 3, /returned error 7: nope/],
     ['missing image', ['run', '/no/such.bin', '--fn', 'Echo'], 66, /cannot read guest \/no\/such.bin: no such file/],
     ['not a guest', ['run', guest('notaguest'), '--fn', 'Echo'], 66, /not built with the hl guest SDK/],
@@ -151,4 +159,31 @@ t.test('help shows examples; --version', async (t) => {
   }
   t.match(hl(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
   t.equal(hl(['frobnicate']).status, 2);
+});
+
+t.test('guest text cannot act on the terminal or forge lines', async (t) => {
+  const r = hl(['run', G, '--fn', 'GuestError', '--arg', '5', '--arg', '\u001b[2J\nhl: warning: all good']);
+  t.equal(r.status, 3);
+  t.equal(r.stderr, 'hl: error: guest function GuestError returned error 5: \\x1b[2J\\nhl: warning: all good\n', 'one line, escapes shown');
+});
+
+t.test('standard input beyond the input buffer is refused, not read forever', async (t) => {
+  const r = hl(['run', G, '--fn', 'EchoBytes', '--arg', '-'], { input: Buffer.alloc(200_000) });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /more than 65536 bytes .*--input-size/);
+});
+
+t.test('a failed write of the result is one line, exit 1', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { openSync } = await import('node:fs');
+  const r = spawnSync(process.execPath, [hlBin, 'run', G, '--fn', 'Echo', '--arg', 'x'], { stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'], encoding: 'utf8' });
+  t.equal(r.status, 1);
+  t.equal(r.stderr, 'hl: error: cannot write the output: ENOSPC\n');
+});
+
+t.test('HostPrint keeps --json output pure', async (t) => {
+  const r = hl(['run', G, '--fn', 'PrintOutput', '--arg', 'side text', '--json']);
+  t.equal(r.status, 0);
+  t.equal(JSON.parse(r.stdout).result, 9, 'stdout is one JSON line');
+  t.equal(r.stderr, 'side text');
 });

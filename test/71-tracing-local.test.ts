@@ -26,6 +26,12 @@ t.test('--trace prints the span tree on stderr', async (t) => {
   t.match(parented.stderr, /^trace 4bf92f3577b34da6a3ce929d0e0e4736$/m, 'TRACEPARENT without a collector');
 });
 
+t.test('--trace with a filter that drops every span says so', async (t) => {
+  const r = hl(['run', G, '--fn', 'Echo', '--arg', 'x', '--trace', '--log', 'error']);
+  t.equal(r.status, 0);
+  t.match(r.stderr, /^hl: warning: the log filter .* lets no hl span through/m);
+});
+
 t.test('span lifecycle as tracing::span log records when the filter asks', async (t) => {
   const r = hl(['run', G, '--fn', 'Echo', '--arg', 'x', '--log', 'tracing=info', '--log-format', 'json']);
   t.equal(r.status, 0);

@@ -1,6 +1,6 @@
 // call-args.ts: finds the function a command names and converts its words
 // into typed arguments (shared by run and bench).
-import { readFileSync } from 'node:fs';
+import { readBounded } from './read-bounded';
 import { type FunctionSignature, type JsValue, formatSignature } from '../abi/types';
 import type { Sandbox } from '../sandbox';
 import { ErrorCode, HlError, usage } from '../sandbox/errors';
@@ -17,6 +17,10 @@ export function resolveCall(sandbox: Sandbox, fn: string, words: string[]): { si
     throw usage(`${formatSignature(sig)} takes ${sig.params.length} argument${sig.params.length === 1 ? '' : 's'}, got ${words.length}`);
   }
   let stdin: Buffer | undefined;
-  const args = sig.params.map((type, i) => parseArg(type, words[i], { what: `argument ${i + 1} of ${sig.name}`, stdin: () => (stdin ??= readFileSync(0)) }));
+  const maxBytes = sandbox.layout.input.size;
+  const args = sig.params.map((type, i) => {
+    const what = `argument ${i + 1} of ${sig.name}`;
+    return parseArg(type, words[i], { what, maxBytes, stdin: () => (stdin ??= readBounded(0, maxBytes, what)) });
+  });
   return { sig, args };
 }

@@ -1,5 +1,5 @@
 // handle-error.ts: the one place errors become a line on stderr and an exit status.
-import { HOST_TARGET, Level, currentFilter } from '../observability/logging';
+import { HOST_TARGET, Level, currentFilter, escapeControl } from '../observability/logging';
 import { HlError } from '../sandbox/errors';
 import { ExitCode, exitCodeFor } from './exit-codes';
 
@@ -12,7 +12,7 @@ export function handleError(err: unknown, debug = debugEnabled()): number {
   const e = err as Error;
   const status = err instanceof HlError ? exitCodeFor(err.code) : ExitCode.Failure;
   const text = err instanceof HlError ? err.message : `internal error: ${e?.message ?? String(err)}`;
-  process.stderr.write(`hl: error: ${text}\n`);
+  process.stderr.write(`hl: error: ${escapeControl(text)}\n`); // guest text included: one line, inert
   if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
   return status;
 }

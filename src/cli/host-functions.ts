@@ -2,13 +2,15 @@
 import { writeSync } from 'node:fs';
 import type { HostFunction } from '../sandbox';
 
-export const defaultHostFunctions: HostFunction[] = [
+/** HostPrint and HostAdd; with `json`, HostPrint writes to stderr so stdout stays JSON lines. */
+export function defaultHostFunctions(json = false): HostFunction[] {
+  return [
   {
     name: 'HostPrint',
     params: ['string'],
     returns: 'int32',
     fn: (text: string) => {
-      writeSync(1, text);
+      writeSync(json ? 2 : 1, text);
       return Buffer.byteLength(text);
     },
   },
@@ -18,4 +20,5 @@ export const defaultHostFunctions: HostFunction[] = [
     returns: 'int32',
     fn: (a: number, b: number) => (a + b) | 0,
   },
-];
+  ];
+}

@@ -28,8 +28,11 @@ function withAllCommands(program: Command): Command {
   return program;
 }
 
+/** Commander's own messages get the same "hl: " prefix as every other error line. */
+const OUTPUT = { outputError: (text: string, write: (s: string) => void) => write(`hl: ${text}`) };
+
 function add(program: Command, cmd: Command): void {
-  cmd.exitOverride().showSuggestionAfterError(true);
+  cmd.exitOverride().showSuggestionAfterError(true).configureOutput(OUTPUT);
   program.addCommand(cmd);
 }
 
@@ -40,6 +43,7 @@ export function buildProgram(argv?: string[]): Command {
     .description('run untrusted guest binaries in KVM micro-VMs and call their functions')
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
+    .configureOutput(OUTPUT)
     .exitOverride();
   const named = argv?.[2];
   if (named && named !== 'completion' && COMMANDS[named]) add(program, COMMANDS[named](program));
@@ -58,6 +62,12 @@ Examples:
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram(argv);
+  if (argv.length <= 2) {
+    // No command: the help, on stderr, as a usage error (exit 2).
+    process.stderr.write(program.helpInformation());
+    process.exitCode = ExitCode.Usage;
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {

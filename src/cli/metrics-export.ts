@@ -54,6 +54,9 @@ export async function serveMetrics(registry: Prom.Registry, addr: { host: string
   return { server, url: `http://${host}:${a.port}/metrics` };
 }
 
+/** How long the end of a run may wait for a Pushgateway (as for an OTLP collector). */
+export const PUSH_TIMEOUT_MS = 2000;
+
 /** The grouping labels of a push, besides job="hl" (docs/observability.md). */
 export function pushGrouping(guest: string): Record<string, string> {
   return { instance: hostname(), guest: path.basename(guest) };
@@ -67,7 +70,7 @@ export function pushGrouping(guest: string): Record<string, string> {
  */
 export async function pushMetrics(registry: Prom.Registry, url: string, guest: string): Promise<string | undefined> {
   const prom = require('prom-client') as typeof Prom;
-  const gateway = new prom.Pushgateway(url, { timeout: 5000 }, registry);
+  const gateway = new prom.Pushgateway(url, { timeout: PUSH_TIMEOUT_MS }, registry);
   try {
     const { resp } = await gateway.pushAdd({ jobName: 'hl', groupings: pushGrouping(guest) });
     const status = (resp as { statusCode?: number } | undefined)?.statusCode;
@@ -75,6 +78,6 @@ export async function pushMetrics(registry: Prom.Registry, url: string, guest: s
     return undefined;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return e.code ?? e.message;
+    return e.code ?? e.message.replace(/[,\s]+$/, '').split('\n')[0];
   }
 }

@@ -43,7 +43,7 @@ export function startOtlp(endpoint: string): Otlp {
   const send = exporter.export.bind(exporter);
   exporter.export = (spans, done) =>
     send(spans, (result) => {
-      if (result.code !== 0) failure ??= result.error?.message?.split('\n')[0] ?? 'export failed';
+      if (result.code !== 0) failure ??= (result.error?.message ?? 'export failed').split('\n')[0].replace(/\.? *(Last error|Resolution note):.*$/, '');
       done(result);
     });
   // Defaults first, then the environment's: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.

@@ -1,7 +1,7 @@
 // parse-arg.ts: turns a command-line word into a value of the guest's declared type.
-import { readFileSync } from 'node:fs';
+import { readBounded } from './read-bounded';
 import type { JsValue, ParamType } from '../abi/types';
-import { usage } from '../sandbox/errors';
+import { HlError, usage } from '../sandbox/errors';
 
 const RANGES = {
   int32: [-(2n ** 31n), 2n ** 31n - 1n],
@@ -15,6 +15,8 @@ export interface ArgContext {
   what: string;
   /** Reads standard input once, for bytes given as "-". */
   stdin: () => Buffer;
+  /** The most bytes an argument can have (the input buffer's size). */
+  maxBytes: number;
 }
 
 export function parseArg(type: ParamType, text: string, ctx: ArgContext): JsValue {
@@ -37,7 +39,11 @@ export function parseArg(type: ParamType, text: string, ctx: ArgContext): JsValu
       const special: Record<string, number> = { nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '-infinity': -Infinity };
       if (t in special) return special[t];
       if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) throw bad(`"${text}" is not a number`);
-      return Number(t);
+      const v = Number(t);
+      const stored = type === 'float' ? Math.fround(v) : v;
+      if (!Number.isFinite(stored)) throw bad(`${text} is out of range (write inf for infinity)`);
+      if (stored === 0 && v !== 0) throw bad(`${text} is too small to be told from 0`);
+      return v;
     }
     case 'bool':
       if (/^(true|1)$/i.test(text)) return true;
@@ -49,8 +55,9 @@ export function parseArg(type: ParamType, text: string, ctx: ArgContext): JsValu
       if (text === '-') return ctx.stdin();
       if (text.startsWith('@')) {
         try {
-          return readFileSync(text.slice(1));
+          return readBounded(text.slice(1), ctx.maxBytes, ctx.what);
         } catch (err) {
+          if (err instanceof HlError) throw err;
           throw bad(`cannot read ${text.slice(1)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
         }
       }

@@ -35,6 +35,7 @@ export function startRunTracing(opts: TracingOptions, attributes: Record<string,
     if (env) removers.push(addTraceConsumer(env));
   }
   const span = startSpan('run', Level.info, 'hyperlight_host::cli', attributes);
+  if (!span.recording) warn('the log filter (--log, HL_LOG, RUST_LOG) lets no hl span through, so there is nothing to trace; try --log info');
   setAmbientParent(span);
   return {
     span,

@@ -88,6 +88,16 @@ function makeSink(): Logger {
   );
 }
 
+/**
+ * Guest text on a terminal: control characters (escape sequences, newlines
+ * that would forge extra lines) shown as \n, \x1b, ... instead of acting.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 /** FORCE_COLOR (not "0") forces colour, else NO_COLOR turns it off, else a terminal decides. */
 export function colorWanted(stream: { isTTY?: boolean }): boolean {
   const force = process.env.FORCE_COLOR;
@@ -101,6 +111,8 @@ export function emit(target: string, level: LevelValue, msg: string, fields?: Re
   const f = currentFilter();
   if (level === Level.off || !f.enabled(target, level, spans)) return;
   if (f.hasMessageFilter && !f.messageMatches(msg)) return;
+  // Pretty lines go to a terminal: guest text must not act on it (JSON escapes by itself).
+  if (target === GUEST_TARGET && !(config !== false && (config.format === 'json' || config.logger))) msg = escapeControl(msg);
   const record: Record<string, unknown> = { target, ...fields };
   if (spans && spans.length) record.spans = spans.map((s) => s.name);
   output()[PINO_LEVEL[level] as Exclude<(typeof PINO_LEVEL)[number], 'silent'>](record, msg);

@@ -547,9 +547,12 @@ export class Sandbox {
     if (error) hostSpan.recordError(error);
     hostSpan.end();
     notify(this.observer, 'onHostCall', { fn: name, durationUs: micros(start), error });
-    if (error && ++this.hostErrorsThisCall <= MAX_HOST_ERROR_LOGS && log.enabled(Level.error, this.spans)) {
+    // The guest's own mistake (no such function, wrong types) is the guest's error to report: debug.
+    // The embedder's function throwing is news to no one else: error.
+    const level = error instanceof HlError && error.code === ErrorCode.HostFunction ? Level.debug : Level.error;
+    if (error && ++this.hostErrorsThisCall <= MAX_HOST_ERROR_LOGS && log.enabled(level, this.spans)) {
       const more = this.hostErrorsThisCall === MAX_HOST_ERROR_LOGS ? ' (further host function failures in this call are not logged)' : '';
-      log.error(`host function ${name} failed; the guest gets the error${more}`, { detail: String(error.message ?? error) }, this.spans);
+      log.log(level, `host function ${name} failed; the guest gets the error${more}`, { detail: String(error.message ?? error) }, this.spans);
     }
     this.vm.write(this.layout.reply.addr, reply);
   }
@@ -626,6 +629,8 @@ function readImage(file: string): Buffer {
   try {
     const st = fs.statSync(file);
     if (st.isDirectory()) throw new HlError(ErrorCode.ImageUnreadable, `cannot read guest ${file}: it is a directory`);
+    // A device or FIFO (/dev/zero, a pipe) could be endless: guests are files.
+    if (!st.isFile()) throw new HlError(ErrorCode.ImageUnreadable, `cannot read guest ${file}: not a regular file`);
     if (st.size > MAX_IMAGE_FILE) throw new HlError(ErrorCode.InvalidGuest, `not a valid hl guest: ${file} is ${st.size} bytes, more than any guest image`);
     return fs.readFileSync(file);
   } catch (err) {

@@ -7,6 +7,7 @@ import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { rawBaseline } from '../raw-baseline';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
+import { parseDuration } from '../units';
 import { parseCount } from '../units';
 
 interface BenchOptions {
@@ -17,6 +18,7 @@ interface BenchOptions {
   restore?: boolean;
   json?: boolean;
   compareRaw?: boolean;
+  timeout?: number;
   log?: string;
   logFormat?: string;
   [k: string]: unknown;
@@ -37,7 +39,8 @@ export function benchCommand(): Command {
     .addOption(new Option('--warmup <n>', 'unmeasured calls first').argParser(parseCount('--warmup', 0)).default(100))
     .option('--restore', 'restore the sandbox after every call (measured with it)')
     .option('--json', 'print the figures as one JSON object')
-    .option('--compare-raw', 'also run the raw-KVM C baseline (bench/raw_kvm.c, built with gcc) and print the ratio');
+    .option('--compare-raw', 'also run the raw-KVM C baseline (bench/raw_kvm.c, built with gcc) and print the ratio')
+    .option('--timeout <duration>', 'cancel the whole bench (guest start-up included) after this long; exit 124', (v) => parseDuration(v, '--timeout'));
   addMemoryOptions(cmd);
   addLogOptions(cmd);
   cmd.addHelpText('after', `
@@ -47,11 +50,24 @@ Examples:
   $ hl bench guests/bin/simpleguest.bin --fn SetStatic --arg 1 --restore --json`);
   return cmd.action(async (guest: string, extra: string[], opts: BenchOptions & { count: number }) => {
     applyLogOptions(opts);
-    const sandbox = await Sandbox.create(guest, { ...memoryOptions(opts), hostFunctions: defaultHostFunctions });
+    const controller = new AbortController();
+    const timer = opts.timeout !== undefined ? setTimeout(() => controller.abort(new Error(`timed out after ${opts.timeout} ms (--timeout)`)), opts.timeout) : undefined;
+    const signal = controller.signal;
+    let sandbox: Sandbox | undefined;
     try {
+      sandbox = await Sandbox.create(guest, { ...memoryOptions(opts), hostFunctions: defaultHostFunctions(), signal });
+      await measure(sandbox, signal, opts, extra);
+    } finally {
+      if (timer) clearTimeout(timer);
+      sandbox?.dispose();
+    }
+  });
+
+  async function measure(sandbox: Sandbox, signal: AbortSignal, opts: BenchOptions & { count: number }, extra: string[]): Promise<void> {
+    {
       const { sig, args } = resolveCall(sandbox, opts.fn, [...opts.arg, ...extra]);
       const once = async () => {
-        await sandbox.call(sig.name, args);
+        await sandbox.call(sig.name, args, { signal });
         if (opts.restore) sandbox.restore();
       };
       for (let i = 0; i < opts.warmup; i++) await once();
@@ -90,8 +106,6 @@ Examples:
           `  min ${f.minUs} µs   p50 ${f.p50Us} µs   p90 ${f.p90Us} µs   p99 ${f.p99Us} µs   max ${f.maxUs} µs\n` +
           (opts.compareRaw ? `  raw KVM round trip ${f.rawCallUs} µs: hl's p50 is ${f.ratio}x\n` : ''),
       );
-    } finally {
-      sandbox.dispose();
     }
-  });
+  }
 }

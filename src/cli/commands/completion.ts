@@ -32,7 +32,7 @@ _hl() {
   fi
   if [ "$prev" = "--fn" ]; then
     local guest; guest="$(_hl_guest)"
-    [ -n "$guest" ] && COMPREPLY=( $(compgen -W "$(hl inspect "$guest" --names 2>/dev/null)" -- "$cur") )
+    [ -n "$guest" ] && COMPREPLY=( $(compgen -W "$(hl inspect "$guest" --names --timeout 2s 2>/dev/null)" -- "$cur") )
     return
   fi
   if [[ "$cur" == -* ]]; then
@@ -74,7 +74,7 @@ function fish(root: Command): string {
       else lines.push(`complete -c hl -n '__fish_seen_subcommand_from ${cmd}' -s ${flag.slice(1)}`);
     }
   }
-  lines.push(`complete -c hl -f -n '__fish_seen_subcommand_from run bench; and __fish_prev_arg_in --fn' -a '(hl inspect (__hl_guest) --names 2>/dev/null)'`);
+  lines.push(`complete -c hl -f -n '__fish_seen_subcommand_from run bench; and __fish_prev_arg_in --fn' -a '(hl inspect (__hl_guest) --names --timeout 2s 2>/dev/null)'`);
   return lines.join('\n') + '\n';
 }
 

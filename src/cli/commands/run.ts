@@ -3,8 +3,10 @@ import { Command, Option } from 'commander';
 import type * as Prom from 'prom-client';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
 import { resolveCall } from '../call-args';
+import { usage } from '../../sandbox/errors';
 import { formatText, jsonValue } from '../format';
 import { ExitCode } from '../exit-codes';
+import { escapeControl } from '../../observability/logging';
 import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
@@ -89,6 +91,10 @@ hyperlight_host::vm, hyperlight_guest.`,
 /** The run, with metrics and traces set up before it and exported after it, whatever its outcome. */
 async function runWithTelemetry(guest: string, words: string[], opts: RunOptions): Promise<number> {
   const wanted = opts.metricsDump !== undefined || opts.metricsListen !== undefined || opts.metricsPush !== undefined;
+  if (opts.metricsDump === '') throw usage('--metrics-dump=: give a file, or - for stdout, or nothing for stderr');
+  if (opts.metricsPush !== undefined && !/^https?:\/\/[^/\s]+/i.test(opts.metricsPush)) {
+    throw usage(`--metrics-push: "${opts.metricsPush}" is not an http(s) URL (example: http://pushgateway:9091)`);
+  }
   let registry: Prom.Registry | undefined;
   if (wanted) {
     const prom = require('prom-client') as typeof Prom;
@@ -145,7 +151,7 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
   try {
     sandbox = await Sandbox.create(guest, {
       ...memoryOptions(opts),
-      hostFunctions: defaultHostFunctions,
+      hostFunctions: defaultHostFunctions(opts.json === true),
       signal: controller.signal,
       functionCallMetrics: opts.functionCallMetrics === true,
     });
@@ -167,6 +173,7 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
       } else {
         const text = formatText(sig.returns, result);
         if (text instanceof Uint8Array && process.stdout.isTTY) process.stdout.write(Buffer.from(text).toString('hex') + '\n');
+        else if (typeof text === 'string' && process.stdout.isTTY) process.stdout.write(escapeControl(text.slice(0, -1)) + '\n');
         else if (text !== undefined) process.stdout.write(text);
       }
       if (opts.restore && i + 1 < opts.repeat) sandbox.restore();

@@ -1,0 +1,30 @@
+// read-bounded.ts: reads a file or standard input, refusing more than `max`
+// bytes (an endless /dev/zero or pipe must not grow memory without bound).
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { usage } from '../sandbox/errors';
+
+export function readBounded(source: string | 0, max: number, what: string): Buffer {
+  const fd = source === 0 ? 0 : openSync(source, 'r');
+  try {
+    if (source !== 0 && !fstatSync(fd).isFile()) throw usage(`${what}: ${source} is not a regular file`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue; // a non-blocking stdin
+        throw err;
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > max) throw usage(`${what}: more than ${max} bytes (the call must fit in its input buffer; raise --input-size)`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    if (source !== 0) closeSync(fd);
+  }
+}
