@@ -87,6 +87,7 @@ t.test('exit codes', async (t) => {
     ['usage: not a bool', ['run', G, '--fn', 'EchoBool', '--arg', 'yes'], 2, /not true or false/],
     ['usage: not a float', ['run', G, '--fn', 'EchoDouble', '--arg', '1.2.3'], 2, /not a number/],
     ['usage: bad size', ['run', G, '--fn', 'Echo', '--arg', 'x', '--heap-size', 'lots'], 2, /--heap-size: "lots" is not a size/],
+    ['usage: size too small', ['run', G, '--fn', 'Echo', '--arg', 'x', '--heap-size', '1'], 2, /heapSize \(--heap-size\) must be between 4096 bytes and 512 MiB, got 1/],
     ['usage: bad OTLP endpoint', ['run', G, '--fn', 'Echo', '--arg', 'x', '--otlp', '::::'], 2, /--otlp: "::::" is not an endpoint/],
     ['usage: bad log format', ['run', G, '--fn', 'Echo', '--arg', 'x', '--log-format', 'yaml'], 2, /Allowed choices are pretty, json/],
     ['usage: float out of range', ['run', G, '--fn', 'EchoFloat', '--arg', '1e39'], 2, /out of range/],

@@ -54,7 +54,8 @@ export function computeLayout(imageEnd: number, options: MemoryOptions = {}): La
     const v = options[key];
     if (v === undefined) continue;
     if (!Number.isSafeInteger(v) || v < MIN[key] || v > Number(abi.HL_MAX_GUEST_MEMORY)) {
-      throw usage(`${key} must be a whole number of bytes between ${MIN[key]} and ${abi.HL_MAX_GUEST_MEMORY}`);
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`; // heapSize: --heap-size on the CLI
+      throw usage(`${key} (${flag}) must be between ${MIN[key]} bytes and ${Number(abi.HL_MAX_GUEST_MEMORY) / 1024 / 1024} MiB, got ${v}`);
     }
     o[key] = Math.ceil(v / PAGE) * PAGE;
   }
