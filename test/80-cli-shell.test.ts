@@ -84,8 +84,15 @@ t.test('completion', async (t) => {
   t.same(complete(['hl', 'ins']), ['inspect']);
   t.ok(complete(['hl', 'run', '--metrics-']).includes('--metrics-dump'));
   t.ok(complete(['hl', 'bench', '--comp']).includes('--compare-raw'));
-  t.match(hl(['completion', 'zsh']).stdout, /bashcompinit[\s\S]*complete -o filenames -F _hl hl/);
-  t.match(hl(['completion', 'fish']).stdout, /complete -c hl .*__fish_prev_arg_in --fn/);
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+  const zsh = spawnSync('zsh', ['-c', 'source <(hl completion zsh) && complete -p hl'], { cwd: root, encoding: 'utf8', env });
+  t.equal(zsh.status, 0, zsh.stderr);
+  t.match(zsh.stdout, /complete -o filenames -F _hl hl/, 'zsh loads it and registers hl');
+  const fish = (line: string) =>
+    spawnSync('fish', ['-c', `hl completion fish | source; complete -C "${line}"`], { cwd: root, encoding: 'utf8', env }).stdout.trim().split('\n').map((l) => l.split('\t')[0]);
+  t.same(fish('hl run guests/bin/simpleguest.bin --fn EchoI'), ['EchoI32', 'EchoI64'], 'fish: function names from the guest');
+  t.same(fish('hl ru'), ['run'], 'fish: commands');
+  t.ok(fish('hl run --metrics-').includes('--metrics-dump'), 'fish: flags');
   t.equal(hl(['completion', 'tcsh']).status, 2);
 });
 
