@@ -1,7 +1,7 @@
 // Metrics through the library: Hyperlight's names, an embedder's own registry,
 // opt-in histograms, guarded cardinality.
 import { Registry } from 'prom-client';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { MetricNames, Sandbox, setMetricsRegistry } from '../src/sandbox';
 import { MAX_ERROR_SERIES, MAX_MESSAGE_LABEL } from '../src/observability/metrics';
 import { create, hostFunctions, simpleguest } from './helpers';
@@ -11,12 +11,18 @@ async function values(registry: Registry, name: string) {
   return m?.values ?? [];
 }
 
-t.test('counters exist at 0 before any error, in the embedder\'s registry', async (t) => {
+/** A fresh registry handed to hl for one test, and a sandbox recording into it. */
+async function recording(t: Test): Promise<{ registry: Registry; sb: Sandbox }> {
   const registry = new Registry();
   setMetricsRegistry(registry);
   t.teardown(() => setMetricsRegistry(null));
   const sb = await create();
   t.teardown(() => sb.dispose());
+  return { registry, sb };
+}
+
+t.test('counters exist at 0 before any error, in the embedder\'s registry', async (t) => {
+  const { registry } = await recording(t);
   const text = await registry.metrics();
   t.match(text, /^hyperlight_guest_error_count 0$/m);
   t.match(text, /^hyperlight_number_of_cancelled_guest_execution 0$/m);
@@ -26,11 +32,7 @@ t.test('counters exist at 0 before any error, in the embedder\'s registry', asyn
 });
 
 t.test('guest errors, aborts, crashes and cancellations are counted', async (t) => {
-  const registry = new Registry();
-  setMetricsRegistry(registry);
-  t.teardown(() => setMetricsRegistry(null));
-  const sb = await create();
-  t.teardown(() => sb.dispose());
+  const { registry, sb } = await recording(t);
   await sb.call('GuestError', [1001, 'disk full']).catch(() => undefined);
   await sb.call('GuestError', [1001, 'disk full']).catch(() => undefined);
   await sb.call('Abort', [9]).catch(() => undefined);
@@ -72,11 +74,7 @@ t.test('function call histograms, by function name, when asked for', async (t) =
 });
 
 t.test('error labels are bounded', async (t) => {
-  const registry = new Registry();
-  setMetricsRegistry(registry);
-  t.teardown(() => setMetricsRegistry(null));
-  const sb = await create();
-  t.teardown(() => sb.dispose());
+  const { registry, sb } = await recording(t);
   await sb.call('GuestError', [7, 'x'.repeat(500)]).catch(() => undefined);
   for (let i = 0; i < MAX_ERROR_SERIES + 50; i++) await sb.call('GuestError', [8, `message ${i}`]).catch(() => undefined);
   const errors = (await values(registry, MetricNames.guestErrors)).filter((v) => v.labels.code !== undefined);

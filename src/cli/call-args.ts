@@ -1,11 +1,21 @@
 // call-args.ts: finds the function a command names and converts its words
 // into typed arguments (shared by run and bench).
+import type { Command } from 'commander';
 import { readBounded } from './read-bounded';
 import { type FunctionSignature, type JsValue, formatSignature } from '../abi/types';
 import type { Sandbox } from '../sandbox';
 import { ErrorCode, HlError, usage } from '../sandbox/errors';
 import { suggest } from '../sandbox/sandbox';
 import { parseArg } from './parse-arg';
+
+/** The guest, the function and its arguments, as `run` and `bench` take them. */
+export function addCallArguments(cmd: Command): Command {
+  return cmd
+    .argument('<guest>', 'guest image (a static ELF built with the hl guest SDK)')
+    .argument('[args...]', 'more arguments, after --, for values that start with "-"')
+    .requiredOption('--fn <name>', 'guest function to call')
+    .option('--arg <value>', 'an argument, converted to the declared parameter type (repeat in order)', (v: string, acc: string[]) => [...acc, v], [] as string[]);
+}
 
 export function resolveCall(sandbox: Sandbox, fn: string, words: string[]): { sig: FunctionSignature; args: JsValue[] } {
   const sig = sandbox.signature(fn);

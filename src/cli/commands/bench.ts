@@ -2,7 +2,7 @@
 // percentiles and throughput, optionally against the raw-KVM baseline.
 import { Command, Option } from 'commander';
 import { Sandbox } from '../../sandbox';
-import { resolveCall } from '../call-args';
+import { addCallArguments, resolveCall } from '../call-args';
 import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { rawBaseline } from '../raw-baseline';
@@ -29,12 +29,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export function benchCommand(): Command {
-  const cmd = new Command('bench')
-    .description('call a guest function N times in one sandbox and report latency percentiles and calls per second')
-    .argument('<guest>', 'guest image')
-    .argument('[args...]', 'more arguments, after --')
-    .requiredOption('--fn <name>', 'guest function to call')
-    .option('--arg <value>', 'an argument (repeat in order), as for hl run', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  const cmd = addCallArguments(new Command('bench').description('call a guest function N times in one sandbox and report latency percentiles and calls per second'))
     .addOption(new Option('-n, --count <n>', 'measured calls').argParser(parseCount('-n', 1)).default(1000))
     .addOption(new Option('--warmup <n>', 'unmeasured calls first').argParser(parseCount('--warmup', 0)).default(100))
     .option('--restore', 'restore the sandbox after every call (measured with it)')

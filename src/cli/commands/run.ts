@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import type * as Prom from 'prom-client';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
-import { resolveCall } from '../call-args';
+import { addCallArguments, resolveCall } from '../call-args';
 import { usage } from '../../sandbox/errors';
 import { formatText, jsonValue } from '../format';
 import { ExitCode } from '../exit-codes';
@@ -37,12 +37,7 @@ interface RunOptions {
 }
 
 export function runCommand(): Command {
-  const cmd = new Command('run')
-    .description('load a guest into a micro-VM and call one of its functions')
-    .argument('<guest>', 'guest image (a static ELF built with the hl guest SDK)')
-    .argument('[args...]', 'more arguments, after --, for values that start with "-"')
-    .requiredOption('--fn <name>', 'guest function to call')
-    .option('--arg <value>', 'an argument, converted to the declared parameter type (repeat in order)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  const cmd = addCallArguments(new Command('run').description('load a guest into a micro-VM and call one of its functions'))
     .option('--json', 'print one JSON object per call: function, type, result, durationUs (and traceId)')
     .option('-q, --quiet', 'print only the result: no spinner, no warnings, no log records')
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
