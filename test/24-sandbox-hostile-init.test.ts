@@ -10,6 +10,8 @@ const cases: [string, string, number, RegExp][] = [
   ['port_flood', 'GUEST_FAULT', 134, /general protection/],
   ['abi_flood', 'ABI_VIOLATION', 134, /guest broke the ABI/],
   ['wild_write', 'GUEST_FAULT', 134, /write at 0x[0-9a-f]+ outside its \d+-byte memory/],
+  // Function names a shell would run: the image is invalid (the ABI allows identifiers only).
+  ['bad_names', 'INVALID_GUEST', 66, /^(hl: error: )?not a valid hl guest: function name "\$\(touch pwned-dollar\)" is not an identifier/m],
 ];
 
 for (const [name, code, status, message] of cases) {
@@ -28,4 +30,23 @@ t.test('the host is intact after all of them', async (t) => {
   const sb = await Sandbox.create(simpleguest);
   t.equal(await sb.call('Echo', ['still here']), 'still here');
   sb.dispose();
+});
+
+t.test('the SDK refuses to register a name outside the ABI: the init aborts and says why', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { root } = await import('./helpers');
+  const dir = mkdtempSync(path.join(tmpdir(), 'hl-badname-'));
+  writeFileSync(
+    path.join(dir, 'badname.c'),
+    `#include <hl/hl.h>
+static void f(const hl_call *c) { (void)c; hl_return_i32(0); }
+void hl_main(void) { hl_register("$(touch pwned)", f, HL_I32, 0); }
+`,
+  );
+  writeFileSync(path.join(dir, 'Makefile'), `HL_SDK := ${path.join(root, 'guests/sdk')}\ninclude $(HL_SDK)/hl.mk\nbadname.bin: badname.c\n\t$(HL_LINK) -o $@ $<\n`);
+  execFileSync('make', ['-s', '-C', dir]);
+  await t.rejects(Sandbox.create(path.join(dir, 'badname.bin'), { timeoutMs: 2000 }), { code: 'GUEST_ABORTED', message: /bad function name/ });
 });

@@ -1,7 +1,8 @@
 // function-table.ts: decodes the FUNCTIONS message a guest sends at the end of
-// its init: bounded count, bounded names, known types, no duplicates.
+// its init: bounded count, identifier names, known types, no duplicates.
 import * as abi from './constants';
 import { type Reader, violation } from './codec';
+import { checkFunctionName } from './function-name';
 import { type FunctionSignature, type ParamType, typeFromCode } from './types';
 
 /** Parses the FUNCTIONS message the guest sends at the end of its init. */
@@ -14,11 +15,12 @@ export function readFunctionTable(r: Reader, kind: number): FunctionSignature[] 
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
     const name = r.string(abi.HL_MAX_NAME_LEN);
+    checkFunctionName(name); // INVALID_GUEST: the image, not the call, is at fault
     const sig = r.value(1 + abi.HL_MAX_ARGS);
     if (sig.type !== 'bytes' || (sig.value as Uint8Array).length < 1) throw violation(`bad signature for ${name}`);
     const types = [...(sig.value as Uint8Array)].map((c) => typeFromCode(c));
     if (types.some((t) => t === undefined) || types.slice(1).includes('void')) throw violation(`bad signature for ${name}`);
-    if (name.length === 0 || seen.has(name)) throw violation(`function name "${name}" empty or registered twice`);
+    if (seen.has(name)) throw violation(`function name "${name}" registered twice`);
     seen.add(name);
     fns.push({ name, returns: types[0]!, params: types.slice(1) as ParamType[] });
   }

@@ -1,5 +1,6 @@
 // handle-error.ts: the one place errors become a line on stderr and an exit status.
-import { HOST_TARGET, Level, currentFilter, escapeControl } from '../observability/logging';
+import { HOST_TARGET, Level, currentFilter } from '../observability/logging';
+import { escapeControl } from '../inert-text';
 import { HlError } from '../sandbox/errors';
 import { ExitCode, exitCodeFor } from './exit-codes';
 

@@ -4,6 +4,7 @@
 // pino-pretty) are loaded only when a record is actually written.
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { Level, type LevelValue, LogFilter, type SpanRef, levelName } from './log-filter';
+import { escapeControl } from '../inert-text';
 
 export type LogFormat = 'pretty' | 'json';
 
@@ -85,16 +86,6 @@ function makeSink(): Logger {
   return pino(
     options,
     pretty({ destination: 2, sync: true, colorize: color, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'target', messageFormat: '{target}: {msg}' }),
-  );
-}
-
-/**
- * Guest text on a terminal: control characters (escape sequences, newlines
- * that would forge extra lines) shown as \n, \x1b, ... instead of acting.
- */
-export function escapeControl(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
 }
 

@@ -99,10 +99,22 @@ static struct reader reader_for(uint64_t addr, uint64_t size, uint32_t expect_ki
 }
 
 /* ---- registration and init ---- */
+/* The ABI's name rule (hl_abi.h): [A-Za-z_][A-Za-z0-9_]*, 1..HL_MAX_NAME_LEN
+ * bytes. The host refuses any other name; failing here says why sooner. */
+static int valid_name(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n > HL_MAX_NAME_LEN || (name[0] >= '0' && name[0] <= '9')) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return 0;
+  }
+  return 1;
+}
+
 void hl_register(const char *name, hl_fn fn, hl_type ret, int argc, ...) {
   if (function_count >= HL_MAX_FUNCTIONS) hl_abort(HL_ERR_BAD_ARGUMENTS, "too many functions");
   if (argc < 0 || argc > HL_MAX_ARGS) hl_abort(HL_ERR_BAD_ARGUMENTS, "too many parameters");
-  if (strlen(name) == 0 || strlen(name) > HL_MAX_NAME_LEN) hl_abort(HL_ERR_BAD_ARGUMENTS, "bad function name");
+  if (!valid_name(name)) hl_abort(HL_ERR_BAD_ARGUMENTS, "bad function name (the ABI allows [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes)");
   struct fn_entry *e = &functions[function_count++];
   e->name = name; e->fn = fn; e->ret = (uint8_t)ret; e->argc = (uint8_t)argc;
   va_list ap;

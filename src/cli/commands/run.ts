@@ -6,7 +6,7 @@ import { addCallArguments, resolveCall } from '../call-args';
 import { usage } from '../../sandbox/errors';
 import { formatText, jsonValue } from '../format';
 import { ExitCode } from '../exit-codes';
-import { escapeControl } from '../../observability/logging';
+import { escapeControl } from '../../inert-text';
 import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';

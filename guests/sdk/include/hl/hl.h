@@ -41,7 +41,9 @@ typedef void (*hl_fn)(const hl_call *call);
 /* Called by the runtime once; register functions here. */
 void hl_main(void);
 
-/* Register `name` returning `ret` with `argc` parameters of the given types. */
+/* Register `name` returning `ret` with `argc` parameters of the given types.
+ * `name` must be an identifier ([A-Za-z_][A-Za-z0-9_]*, at most
+ * HL_MAX_NAME_LEN bytes): any other name aborts the guest's init. */
 void hl_register(const char *name, hl_fn fn, hl_type ret, int argc, ...);
 
 /* Arguments, by index; the runtime checked the types before the call. */

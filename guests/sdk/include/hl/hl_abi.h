@@ -72,6 +72,9 @@
 
 /* ---- Bounds the SDK honours and the host enforces ---- */
 #define HL_MAX_NAME_LEN 255     /* function names */
+/* A function name is an identifier: ASCII letters, digits and '_', not
+ * starting with a digit, 1..HL_MAX_NAME_LEN bytes. The host refuses an image
+ * whose function table holds any other name (INVALID_GUEST). */
 #define HL_MAX_ARGS 16          /* arguments of a guest or host function */
 #define HL_MAX_FUNCTIONS 1024   /* functions a guest may register */
 #define HL_MAX_ERROR_MSG_LEN 1024 /* error and abort messages (longer: cut) */
