@@ -12,10 +12,14 @@ function flagsOf(root: Command): Record<string, string[]> {
   return out;
 }
 
+// Every candidate is literal text: read line by line and kept when it starts
+// with the word being completed ([[ == "$cur"* ]] quotes the prefix). Never
+// `compgen -W`, which expands $(...), backticks and globs in its word list,
+// and never eval: function names come from the guest, which is hostile.
 function bash(root: Command): string {
   const flags = flagsOf(root);
   const cases = Object.entries(flags)
-    .map(([cmd, f]) => `      ${cmd}) opts="${f.join(' ')}" ;;`)
+    .map(([cmd, f]) => `      ${cmd}) opts='${f.join(' ')}' ;;`)
     .join('\n');
   return `# hl completion for bash: source <(hl completion bash)
 _hl_guest() {
@@ -24,15 +28,24 @@ _hl_guest() {
     case "$w" in -*) ;; *) if [ -f "$w" ]; then printf '%s' "$w"; return; fi ;; esac
   done
 }
+# COMPREPLY = the lines on stdin that start with $1, as they are.
+_hl_literal() {
+  local cur="$1" line
+  COMPREPLY=()
+  while IFS= read -r line; do
+    [[ -n "$line" && "$line" == "$cur"* ]] && COMPREPLY+=("$line")
+  done
+}
 _hl() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=( $(compgen -W "${Object.keys(flags).join(' ')} help --help --version" -- "$cur") )
+    _hl_literal "$cur" < <(printf '%s\\n' ${Object.keys(flags).join(' ')} help --help --version)
     return
   fi
   if [ "$prev" = "--fn" ]; then
     local guest; guest="$(_hl_guest)"
-    [ -n "$guest" ] && COMPREPLY=( $(compgen -W "$(hl inspect "$guest" --names --timeout 2s 2>/dev/null)" -- "$cur") )
+    COMPREPLY=()
+    [ -n "$guest" ] && _hl_literal "$cur" < <(hl inspect "$guest" --names --timeout 2s 2>/dev/null)
     return
   fi
   if [[ "$cur" == -* ]]; then
@@ -40,10 +53,10 @@ _hl() {
     case "\${COMP_WORDS[1]}" in
 ${cases}
     esac
-    COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
+    _hl_literal "$cur" < <(printf '%s\\n' $opts)
     return
   fi
-  COMPREPLY=( $(compgen -f -- "$cur") )
+  _hl_literal "" < <(compgen -f -- "$cur")
 }
 complete -o filenames -F _hl hl
 `;

@@ -1,0 +1,64 @@
+// tmux.ts: an interactive shell in a real pseudo-terminal (tmux on a private
+// socket), for tests that press keys the way a user does and read the screen.
+import { spawnSync } from 'node:child_process';
+
+let sessions = 0;
+
+export class Terminal {
+  private readonly socket = `hl-test-${process.pid}-${sessions++}`;
+
+  /** Starts `command` in a detached 200x50 tmux window in `cwd` with `env` (replacing the environment). */
+  constructor(command: string, cwd: string, env: NodeJS.ProcessEnv) {
+    this.tmux(['new-session', '-d', '-s', 't', '-x', '200', '-y', '50', '-c', cwd, command], env);
+  }
+
+  private tmux(args: string[], env: NodeJS.ProcessEnv = process.env): string {
+    const r = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env, timeout: 10_000 });
+    if (r.status !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Types text literally (no key names). */
+  type(text: string): void {
+    this.tmux(['send-keys', '-t', 't', '-l', text]);
+  }
+
+  /** Presses keys by tmux name: Tab, Enter, C-u, ... */
+  press(...keys: string[]): void {
+    this.tmux(['send-keys', '-t', 't', ...keys]);
+  }
+
+  /** The screen and its scrollback as text. */
+  screen(): string {
+    return this.tmux(['capture-pane', '-p', '-J', '-t', 't', '-S', '-200']);
+  }
+
+  /**
+   * Runs `echo sync-N` with N computed by the shell, and waits until its output
+   * appears: the shell has then handled every key sent before (keys are read
+   * in order, and a completion function runs to its end before the next key).
+   * The wait is bounded so a broken shell fails the test instead of hanging it.
+   */
+  sync(): string {
+    const n = 1000 + sessions++;
+    this.press('C-u');
+    this.type(`echo sync-$((${n}+1))`);
+    this.press('Enter');
+    const want = `sync-${n + 1}`;
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const text = this.screen();
+      if (text.split('\n').some((l) => l.trim() === want)) return text;
+      if (Date.now() > until) throw new Error(`the shell never printed ${want}; screen:\n${text}`);
+      spawnSync('sleep', ['0.05']);
+    }
+  }
+
+  close(): void {
+    try {
+      this.tmux(['kill-server']); // this socket's server only
+    } catch {
+      // already gone
+    }
+  }
+}
