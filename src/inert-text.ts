@@ -40,5 +40,18 @@ export function escapeControlKeepLines(text: string): string {
  * occur inside JSON strings, so the document parses to the same value.
  */
 export function jsonText(value: unknown, space?: number): string {
-  return JSON.stringify(value, null, space).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeBeyondJson(JSON.stringify(value, null, space));
+}
+
+/**
+ * The controls JSON.stringify leaves raw (DEL, C1, U+2028/U+2029, bidi) as
+ * \uXXXX: for JSON text, or a line whose values were JSON-quoted (pretty logs).
+ */
+export function escapeBeyondJson(text: string): string {
+  return text.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Text for a stream: inert (newlines kept) when the stream is a terminal, exact bytes otherwise. */
+export function forTerminal(text: string, stream: { isTTY?: boolean }): string {
+  return stream.isTTY ? escapeControlKeepLines(text) : text;
 }

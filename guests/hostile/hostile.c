@@ -111,6 +111,17 @@ static void raw_log_flood(const hl_call *c) {
 
 /* Span records the host must not trust: a header claiming more than the
  * buffer, or records with lengths past it. Mode 0 / 1. */
+/* A span, an attribute (key and value) and an event all named by the caller:
+ * text with escape sequences and newlines that a terminal must not obey. */
+static void hostile_trace(const hl_call *c) {
+  const char *text = hl_arg_str(c, 0);
+  uint32_t s = hl_span_begin(text);
+  hl_span_attr(s, text, text);
+  hl_span_event(s, text);
+  hl_span_end(s);
+  hl_return_i32(0);
+}
+
 static void bad_trace(const hl_call *c) {
   uint32_t s = hl_span_begin("legit");
   hl_span_end(s);
@@ -186,6 +197,7 @@ void hl_main(void) {
   hl_register("InvalidOpcode", invalid_opcode, HL_I32, 0);
   hl_register("Stash", stash, HL_VOID, 1, HL_U64);
   hl_register("BadTrace", bad_trace, HL_I32, 1, HL_I32);
+  hl_register("HostileTrace", hostile_trace, HL_I32, 1, HL_STRING);
   hl_register("Peek", peek, HL_U64, 0);
   hl_register("RawLogFlood", raw_log_flood, HL_VOID, 1, HL_I32);
   hl_register("DivideByZero", divide_by_zero, HL_I32, 1, HL_I32);

@@ -14,6 +14,8 @@ export function handleError(err: unknown, debug = debugEnabled()): number {
   const status = err instanceof HlError ? exitCodeFor(err.code) : ExitCode.Failure;
   const text = err instanceof HlError ? err.message : `internal error: ${e?.message ?? String(err)}`;
   process.stderr.write(`hl: error: ${escapeControl(text)}\n`); // guest text included: one line, inert
-  if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
+  // The stack's frames only: its first lines repeat the message, raw.
+  const frames = debug && typeof e?.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)) : [];
+  if (frames.length) process.stderr.write(`${frames.map(escapeControl).join('\n')}\n`);
   return status;
 }

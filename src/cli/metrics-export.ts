@@ -6,13 +6,15 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type * as Prom from 'prom-client';
+import { forTerminal } from '../inert-text';
 import { usage } from '../sandbox/errors';
 
 /** "stderr" (the flag alone), "-" (stdout), or a file path. */
 export async function dumpMetrics(registry: Prom.Registry, target: string): Promise<void> {
   const text = await registry.metrics();
-  if (target === 'stderr') process.stderr.write(text);
-  else if (target === '-') process.stdout.write(text);
+  // Label values carry guest error messages: inert on a terminal.
+  if (target === 'stderr') process.stderr.write(forTerminal(text, process.stderr));
+  else if (target === '-') process.stdout.write(forTerminal(text, process.stdout));
   else {
     // Write then rename: node_exporter's textfile collector never sees half a file.
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);

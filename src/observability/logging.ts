@@ -2,9 +2,9 @@
 // directive string (log-filter.ts). Host records use targets
 // `hyperlight_host::<module>`, guest records `hyperlight_guest`. pino (and
 // pino-pretty) are loaded only when a record is actually written.
-import type { DestinationStream, Logger, LoggerOptions } from 'pino';
+import type { Logger, LoggerOptions } from 'pino';
 import { Level, type LevelValue, LogFilter, type SpanRef, levelName } from './log-filter';
-import { escapeControl } from '../inert-text';
+import { escapeBeyondJson, escapeControl } from '../inert-text';
 
 export type LogFormat = 'pretty' | 'json';
 
@@ -76,17 +76,17 @@ function makeSink(): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  if (c.format === 'json') {
-    return pino(options, P.destination({ dest: 2, sync: true }));
-  }
+  const out = P.destination({ dest: 2, sync: true });
+  // Each line is made inert last: JSON escapes C0 controls in values but leaves
+  // DEL, C1 (U+009B is CSI), U+2028/9 and bidi controls raw; as \uXXXX the
+  // JSON still parses to the same values. pino-pretty's colours are C0 (ESC)
+  // sequences, untouched by this.
+  if (c.format === 'json') return pino(options, { write: (line: string) => void out.write(escapeBeyondJson(line)) });
   // In-process and synchronous: a worker-thread transport costs ~240 ms and
-    // loses lines at process.exit().
-  const pretty = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
-  const color = colorWanted(process.stderr);
-  return pino(
-    options,
-    pretty({ destination: 2, sync: true, colorize: color, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'target', messageFormat: '{target}: {msg}' }),
-  );
+  // loses lines at process.exit().
+  const { prettyFactory } = require('pino-pretty') as { prettyFactory(o: Record<string, unknown>): (line: string) => string };
+  const prettify = prettyFactory({ colorize: colorWanted(process.stderr), singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'target', messageFormat: '{target}: {msg}' });
+  return pino(options, { write: (line: string) => void out.write(escapeBeyondJson(prettify(line))) });
 }
 
 /** FORCE_COLOR (not "0") forces colour, else NO_COLOR turns it off, else a terminal decides. */
@@ -103,7 +103,8 @@ export function emit(target: string, level: LevelValue, msg: string, fields?: Re
   if (level === Level.off || !f.enabled(target, level, spans)) return;
   if (f.hasMessageFilter && !f.messageMatches(msg)) return;
   // Pretty lines go to a terminal: guest text must not act on it (JSON escapes by itself).
-  if (target === GUEST_TARGET && !(config !== false && (config.format === 'json' || config.logger))) msg = escapeControl(msg);
+  // Any message may carry guest text (guest records, span names in tracing::span).
+  if (!(config !== false && (config.format === 'json' || config.logger))) msg = escapeControl(msg);
   const record: Record<string, unknown> = { target, ...fields };
   if (spans && spans.length) record.spans = spans.map((s) => s.name);
   output()[PINO_LEVEL[level] as Exclude<(typeof PINO_LEVEL)[number], 'silent'>](record, msg);

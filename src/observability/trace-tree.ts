@@ -1,5 +1,9 @@
 // trace-tree.ts: collects finished spans and renders them as an indented tree
 // with durations, attributes, events and errors (like tracing-forest).
+// Span and event names, attribute keys and values and error messages may be
+// the guest's: each is shown inert (escaped), so the tree stays one line per
+// item and never acts on the terminal it is printed to.
+import { escapeControl } from '../inert-text';
 import type { SpanData, TraceConsumer } from './tracing';
 
 export interface TreeCollector extends TraceConsumer {
@@ -17,7 +21,7 @@ function attrs(a: Record<string, unknown> | undefined): string {
   if (!a) return '';
   return Object.entries(a)
     .filter(([k]) => k !== 'exception.stacktrace')
-    .map(([k, v]) => ` ${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => ` ${escapeControl(k)}=${escapeControl(typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v))}`)
     .join('');
 }
 
@@ -42,8 +46,8 @@ export function treeCollector(): TreeCollector {
       const walk = (s: SpanData, prefix: string, last: boolean, root: boolean) => {
         const branch = root ? '' : last ? '└─ ' : '├─ ';
         const took = formatDuration((s.endMs ?? s.startMs) - s.startMs);
-        const err = s.status.code === 'error' ? ` ${red(`error: ${s.status.message}`)}` : '';
-        lines.push(`${prefix}${branch}${s.name} ${took}${dim(attrs(s.attributes))}${err}`);
+        const err = s.status.code === 'error' ? ` ${red(`error: ${escapeControl(s.status.message ?? '')}`)}` : '';
+        lines.push(`${prefix}${branch}${escapeControl(s.name)} ${took}${dim(attrs(s.attributes))}${err}`);
         const next = root ? prefix : prefix + (last ? '   ' : '│  ');
         const kids = children.get(s) ?? [];
         const items: ({ kind: 'event'; e: SpanData['events'][number] } | { kind: 'span'; s: SpanData })[] = [
@@ -54,7 +58,7 @@ export function treeCollector(): TreeCollector {
         items.forEach((it, i) => {
           const end = i === items.length - 1;
           if (it.kind === 'span') walk(it.s, next, end, false);
-          else lines.push(`${next}${end ? '└─ ' : '├─ '}• ${it.e.name}${dim(attrs(it.e.attributes))}`);
+          else lines.push(`${next}${end ? '└─ ' : '├─ '}• ${escapeControl(it.e.name)}${dim(attrs(it.e.attributes))}`);
         });
       };
       for (const root of children.get(undefined) ?? []) {

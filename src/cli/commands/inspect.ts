@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { formatSignature } from '../../abi/types';
 import { Sandbox } from '../../sandbox';
+import { escapeControl, jsonText } from '../../inert-text';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
 import { parseDuration } from '../units';
@@ -26,11 +27,12 @@ Examples:
       if (opts.json) {
         const l = sandbox.layout;
         const memory = { total: l.memSize, heap: l.heap.size, stack: l.stack.size, input: l.input.size, output: l.output.size };
-        process.stdout.write(JSON.stringify({ functions: sandbox.functions, memory }, null, 2) + '\n');
-      } else if (opts.names) {
-        for (const f of sandbox.functions) process.stdout.write(f.name + '\n');
+        process.stdout.write(jsonText({ functions: sandbox.functions, memory }, 2) + '\n');
       } else {
-        for (const f of sandbox.functions) process.stdout.write(formatSignature(f) + '\n');
+        // Names are identifiers (the ABI checks them); on a terminal each line is
+        // still shown inert, whatever the future lets a guest name.
+        const shown = (line: string) => (process.stdout.isTTY ? escapeControl(line) : line);
+        for (const f of sandbox.functions) process.stdout.write(shown(opts.names ? f.name : formatSignature(f)) + '\n');
       }
     } finally {
       sandbox.dispose();

@@ -6,7 +6,7 @@ import { addCallArguments, resolveCall } from '../call-args';
 import { usage } from '../../sandbox/errors';
 import { formatText, jsonValue } from '../format';
 import { ExitCode } from '../exit-codes';
-import { escapeControl } from '../../inert-text';
+import { escapeControl, jsonText } from '../../inert-text';
 import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
@@ -164,7 +164,7 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
       if (opts.json) {
         const out: Record<string, unknown> = { function: sig.name, type: sig.returns, result: jsonValue(sig.returns, result), durationUs: Math.round(durationUs * 10) / 10 };
         if (traceId) out.traceId = traceId;
-        process.stdout.write(JSON.stringify(out) + '\n');
+        process.stdout.write(jsonText(out) + '\n');
       } else {
         const text = formatText(sig.returns, result);
         if (text instanceof Uint8Array && process.stdout.isTTY) process.stdout.write(Buffer.from(text).toString('hex') + '\n');
