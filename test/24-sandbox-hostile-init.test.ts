@@ -1,8 +1,12 @@
 // Guests that ignore the ABI from their first instruction are contained:
 // refused, crashed or cancelled within the timeout, the host intact.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import t from 'tap';
 import { Sandbox } from '../src/sandbox';
-import { hl, simpleguest, testGuest } from './helpers';
+import { hl, root, simpleguest, testGuest } from './helpers';
 
 const cases: [string, string, number, RegExp][] = [
   ['garbage', 'GUEST_FAULT', 134, /null pointer|page fault|general protection|invalid opcode|guest crashed|outside its/],
@@ -33,11 +37,6 @@ t.test('the host is intact after all of them', async (t) => {
 });
 
 t.test('the SDK refuses to register a name outside the ABI: the init aborts and says why', async (t) => {
-  const { execFileSync } = await import('node:child_process');
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { root } = await import('./helpers');
   const dir = mkdtempSync(path.join(tmpdir(), 'hl-badname-'));
   writeFileSync(
     path.join(dir, 'badname.c'),
