@@ -2,19 +2,20 @@
 // in a real interactive shell, in a real terminal, never runs what a guest
 // registered, and ordinary names still complete.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cleanEnv, hlBin, simpleguest, testGuest } from './helpers';
 import { Terminal } from './tmux';
 
 const HOSTILE = ['$(touch pwned-dollar)', '`touch pwned-tick`', 'EchoSafe', 'Star*'];
 const MARKERS = ['pwned-dollar', 'pwned-tick'];
 
-/** A directory holding a PATH entry with `hl`, and g.bin for the completion to find. */
-function workspace(fakeNames: boolean) {
+/** A directory holding a PATH entry with `hl`, and g.bin for the completion to find; removed after the test. */
+function workspace(t: Test, fakeNames: boolean) {
   const dir = mkdtempSync(path.join(tmpdir(), 'hl-complete-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(path.join(dir, 'bin'));
   const real = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(hlBin)} "$@"`;
   // The fake answers `hl inspect` with hostile names directly: the completion
@@ -31,11 +32,16 @@ function workspace(fakeNames: boolean) {
 /** An interactive shell with hl's completion loaded. */
 function shell(command: string, shellName: 'bash' | 'zsh', ws: ReturnType<typeof workspace>): Terminal {
   const term = new Terminal(command, ws.dir, ws.env);
-  // zsh picks vi keys when $EDITOR says vi: the tests press emacs keys (C-a).
-  term.type(`${shellName === 'zsh' ? 'bindkey -e; ' : ''}source <(hl completion ${shellName})`);
-  term.press('Enter');
-  term.sync();
-  return term;
+  try {
+    // zsh picks vi keys when $EDITOR says vi: the tests press emacs keys (C-a).
+    term.type(`${shellName === 'zsh' ? 'bindkey -e; ' : ''}source <(hl completion ${shellName})`);
+    term.press('Enter');
+    term.sync();
+    return term;
+  } catch (err) {
+    term.close();
+    throw err;
+  }
 }
 
 // One test for every shell hl completes (0.1.0 ran the names in bash; its zsh
@@ -43,7 +49,7 @@ function shell(command: string, shellName: 'bash' | 'zsh', ws: ReturnType<typeof
 t.test('TAB after --fn offers hostile names as text and runs none: bash, zsh, fish', async (t) => {
   for (const [name, command] of [['bash', 'bash --norc --noprofile -i'], ['zsh', 'zsh -f -i']] as const) {
     t.test(`${name} in a terminal`, async (t) => {
-      const ws = workspace(true);
+      const ws = workspace(t, true);
       const term = shell(command, name, ws);
       t.teardown(() => term.close());
       term.type('hl run g.bin --fn ');
@@ -62,7 +68,7 @@ t.test('TAB after --fn offers hostile names as text and runs none: bash, zsh, fi
     });
   }
   t.test('fish (its completion engine, complete -C)', async (t) => {
-    const ws = workspace(true);
+    const ws = workspace(t, true);
     const r = spawnSync('fish', ['-c', 'hl completion fish | source; complete -C "hl run g.bin --fn "'], { cwd: ws.dir, encoding: 'utf8', env: ws.env });
     t.same(r.stdout.trim().split('\n').map((l) => l.split('\t')[0]).sort(), [...HOSTILE].sort(), 'every name, as it is');
     t.same(ws.pwned(), [], 'no command from a name ran');
@@ -70,7 +76,7 @@ t.test('TAB after --fn offers hostile names as text and runs none: bash, zsh, fi
 });
 
 t.test('bash in a terminal with real guests: a hostile guest runs nothing, simpleguest completes', async (t) => {
-  const ws = workspace(false);
+  const ws = workspace(t, false);
   const term = shell('bash --norc --noprofile -i', 'bash', ws);
   t.teardown(() => term.close());
   term.type(`hl run ${testGuest('bad_names')} --fn `);

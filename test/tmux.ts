@@ -1,11 +1,16 @@
 // tmux.ts: an interactive shell in a real pseudo-terminal (tmux on a private
 // socket), for tests that press keys the way a user does and read the screen.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 
-let sessions = 0;
+let syncs = 0;
 
 export class Terminal {
-  private readonly socket = `hl-test-${process.pid}-${sessions++}`;
+  /** A private server socket, removed by close(). */
+  private readonly dir = mkdtempSync(path.join(tmpdir(), 'hl-term-'));
+  private readonly socket = path.join(this.dir, 'socket');
 
   /** Starts `command` in a detached 200x50 tmux window in `cwd` with `env` (replacing the environment). */
   constructor(command: string, cwd: string, env: NodeJS.ProcessEnv) {
@@ -13,7 +18,8 @@ export class Terminal {
   }
 
   private tmux(args: string[], env: NodeJS.ProcessEnv = process.env): string {
-    const r = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env, timeout: 10_000 });
+    const { TMUX: _inside, ...clean } = env; // a test run inside tmux still gets its own server
+    const r = spawnSync('tmux', ['-S', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: clean, timeout: 10_000 });
     if (r.status !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr}`);
     return r.stdout;
   }
@@ -40,7 +46,7 @@ export class Terminal {
    * The wait is bounded so a broken shell fails the test instead of hanging it.
    */
   sync(): string {
-    const n = 1000 + sessions++;
+    const n = 1000 + syncs++;
     this.press('C-u');
     this.type(`echo sync-$((${n}+1))`);
     this.press('Enter');
@@ -60,5 +66,6 @@ export class Terminal {
     } catch {
       // already gone
     }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
