@@ -3,6 +3,7 @@ import { packageVersion } from '../package-root';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes';
 import { handleError } from './handle-error';
+import { mustEndProcess } from './flush-deadline';
 
 const VERSION = packageVersion();
 
@@ -79,4 +80,9 @@ export async function main(argv: string[]): Promise<void> {
     }
     process.exitCode = handleError(err);
   }
+  // A collector or gateway abandoned at the flush deadline may still hold a
+  // socket or timer open: the documented bound ends the process here. The
+  // output is all written: stdout and stderr are synchronous for files, pipes
+  // and terminals on Linux.
+  if (mustEndProcess()) process.exit();
 }
