@@ -51,8 +51,8 @@ export function buildProgram(argv?: string[]): Command {
   else withAllCommands(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 guest returned an error, 66 bad guest image,
-69 KVM unavailable, 124 cancelled (timeout), 130/143 interrupted (SIGINT/SIGTERM),
-134 guest crashed or aborted.
+69 KVM unavailable, 74 an output file could not be written, 124 cancelled (timeout),
+130/143 interrupted (SIGINT/SIGTERM), 134 guest crashed or aborted.
 
 Examples:
   $ hl run guests/bin/simpleguest.bin --fn Echo --arg hello

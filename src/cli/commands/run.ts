@@ -46,7 +46,7 @@ export function runCommand(): Command {
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
-    .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE)'))
+    .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE; a device, FIFO or /proc/self/fd/N is written straight through)'))
     .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given)')
     .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
     .option('--function-call-metrics', 'also record guest and host function call duration histograms')
