@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what the test suite needs from Debian: promtool (package
-# prometheus), prometheus-pushgateway, and zsh and fish for the completion
-# tests. Idempotent; run by `npm test`.
+# prometheus), prometheus-pushgateway, zsh and fish for the completion
+# tests, and tmux for the tests in a real terminal. Idempotent; run by `npm test`.
 set -e
 missing=""
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 command -v prometheus-pushgateway >/dev/null 2>&1 || missing="$missing prometheus-pushgateway"
 command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
 command -v fish >/dev/null 2>&1 || missing="$missing fish"
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "the tests need:$missing (Debian packages); install them with: sudo apt-get install -y$missing" >&2
