@@ -61,8 +61,8 @@ export async function writeOutput(target: string, text: string, until = Date.now
     const fd = ownDescriptor(target);
     if (fd !== undefined) return await writeAll(fd, data, until);
     const resolved = resolveLinks(target);
-    const st = statOrUndefined(resolved.path);
     if (resolved.viaProc) return await writeThrough(target, undefined, data, until);
+    const st = statOrUndefined(resolved.path);
     if (st && !st.isFile()) return await writeThrough(resolved.path, st, data, until);
     replaceAtomically(resolved.path, st, data);
   } catch (err) {
