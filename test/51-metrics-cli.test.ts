@@ -48,8 +48,8 @@ t.test('--metrics-dump=FILE is written atomically and holds every metric', async
   t.match(text, /^hl_last_success_timestamp_seconds \d+/m);
   checkExposition(t, text);
   const bad = hl(['run', G, '--fn', 'Echo', '--arg', 'x', '--metrics-dump=/no/such/dir/hl.prom']);
-  t.equal(bad.status, 0, 'an unwritable dump file is a warning');
-  t.match(bad.stderr, /warning: cannot write metrics/);
+  t.equal(bad.status, 74, 'an unwritable dump file is an error after a run that succeeded (EX_IOERR)');
+  t.match(bad.stderr, /^hl: error: cannot write metrics to \/no\/such\/dir\/hl\.prom: no such folder$/m);
 });
 
 t.test('a timeout counts as a cancelled execution', async (t) => {

@@ -2,6 +2,7 @@
 // the official message definitions): names, nesting, attributes, errors,
 // TRACEPARENT, resource, streaming, and unreachable or silent collectors.
 import t from 'tap';
+import { EXPORT_TIMEOUT_MS, exportTimeout } from '../src/cli/otlp';
 import { hlAsync, simpleguest } from './helpers';
 import { type CollectedSpan, startCollector, startSilentPeer } from './otlp-collector';
 
@@ -124,4 +125,29 @@ t.test('a silent collector delays exit by the flush budget at most', async (t) =
   const warnings = r.stderr.split('\n').filter((l) => l.startsWith('hl: warning:'));
   t.equal(warnings.length, 1, r.stderr);
   t.match(warnings[0], /not delivered|failed/);
+});
+
+t.test('the flush bound holds whatever the environment says: silent collector and silent Pushgateway', async (t) => {
+  const collector = await startSilentPeer(); // accepts TCP, never answers
+  const gateway = await startSilentPeer();
+  t.teardown(() => (collector.stop(), gateway.stop()));
+  const args = ['run', G, '--fn', 'Echo', '--arg', 'x'];
+  const baseline = (await hlAsync(args)).status; // 0 on a machine with KVM
+  const env = { OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '60000', OTEL_EXPORTER_OTLP_TIMEOUT: '60000' };
+  // A hang guard, not a timing check: the environment asks for 60 s; hl is killed at 20 s.
+  const r = await hlAsync([...args, '--otlp', collector.endpoint, '--metrics-push', `http://${gateway.endpoint}`], env, 20_000);
+  t.not(r.status, null, 'hl ended on its own, long before the environment\'s 60 s');
+  t.equal(r.status, baseline, 'the exit code is the run\'s');
+  const warnings = r.stderr.split('\n').filter((l) => l.startsWith('hl: warning:'));
+  t.equal(warnings.length, 2, r.stderr);
+  t.match(warnings.join('\n'), /span export to http:\/\/127\.0\.0\.1:\d+ failed|spans not delivered/);
+  t.match(warnings.join('\n'), /metrics push to http:\/\/127\.0\.0\.1:\d+ failed/);
+});
+
+t.test('the export timeout: the environment\'s when smaller, else the bound\'s', async (t) => {
+  t.equal(exportTimeout({}), EXPORT_TIMEOUT_MS);
+  t.equal(exportTimeout({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '60000' }), EXPORT_TIMEOUT_MS, 'a larger one is cut');
+  t.equal(exportTimeout({ OTEL_EXPORTER_OTLP_TIMEOUT: '300' }), 300, 'a smaller one wins');
+  t.equal(exportTimeout({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '200', OTEL_EXPORTER_OTLP_TIMEOUT: '900' }), 200, 'the traces variable first');
+  t.equal(exportTimeout({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: 'soon' }), EXPORT_TIMEOUT_MS, 'nonsense is ignored');
 });

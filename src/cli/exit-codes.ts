@@ -8,6 +8,8 @@ export const ExitCode = {
   GuestError: 3,
   InvalidGuest: 66,
   KvmUnavailable: 69,
+  /** An output the user named (--metrics-dump=FILE) could not be written (sysexits EX_IOERR). */
+  IoError: 74,
   Cancelled: 124,
   Crashed: 134,
   /** Ctrl-C (SIGINT) cancelled the run: 128 + 2. */

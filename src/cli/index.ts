@@ -3,6 +3,7 @@ import { packageVersion } from '../package-root';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes';
 import { handleError } from './handle-error';
+import { mustEndProcess } from './flush-deadline';
 
 const VERSION = packageVersion();
 
@@ -50,8 +51,8 @@ export function buildProgram(argv?: string[]): Command {
   else withAllCommands(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 guest returned an error, 66 bad guest image,
-69 KVM unavailable, 124 cancelled (timeout), 130/143 interrupted (SIGINT/SIGTERM),
-134 guest crashed or aborted.
+69 KVM unavailable, 74 an output file could not be written, 124 cancelled (timeout),
+130/143 interrupted (SIGINT/SIGTERM), 134 guest crashed or aborted.
 
 Examples:
   $ hl run guests/bin/simpleguest.bin --fn Echo --arg hello
@@ -79,4 +80,9 @@ export async function main(argv: string[]): Promise<void> {
     }
     process.exitCode = handleError(err);
   }
+  // A collector or gateway abandoned at the flush deadline may still hold a
+  // socket or timer open: the documented bound ends the process here. The
+  // output is all written: stdout and stderr are synchronous for files, pipes
+  // and terminals on Linux.
+  if (mustEndProcess()) process.exit();
 }

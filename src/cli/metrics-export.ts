@@ -1,26 +1,23 @@
 // metrics-export.ts: how a CLI run hands its metrics to Prometheus: a text
-// dump (stderr, stdout or an atomically written file), a /metrics endpoint
+// dump (stderr, stdout, a file written atomically, or a device, FIFO or
+// descriptor written straight through: output-file.ts), a /metrics endpoint
 // while the run lasts, and a push to a Pushgateway at the end.
-import { renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type * as Prom from 'prom-client';
 import { forTerminal } from '../inert-text';
 import { usage } from '../sandbox/errors';
+import { FLUSH_BUDGET_MS, by } from './flush-deadline';
+import { writeOutput } from './output-file';
 
-/** "stderr" (the flag alone), "-" (stdout), or a file path. */
-export async function dumpMetrics(registry: Prom.Registry, target: string): Promise<void> {
+/** "stderr" (the flag alone), "-" (stdout), or a path; a failed write throws OutputError. */
+export async function dumpMetrics(registry: Prom.Registry, target: string, until: number): Promise<void> {
   const text = await registry.metrics();
   // Label values carry guest error messages: inert on a terminal.
   if (target === 'stderr') process.stderr.write(forTerminal(text, process.stderr));
   else if (target === '-') process.stdout.write(forTerminal(text, process.stdout));
-  else {
-    // Write then rename: node_exporter's textfile collector never sees half a file.
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-    writeFileSync(tmp, text);
-    renameSync(tmp, target);
-  }
+  else await writeOutput(target, text, until);
 }
 
 /** Parses "[host:]port"; the host defaults to loopback. */
@@ -56,9 +53,6 @@ export async function serveMetrics(registry: Prom.Registry, addr: { host: string
   return { server, url: `http://${host}:${a.port}/metrics` };
 }
 
-/** How long the end of a run may wait for a Pushgateway (as for an OTLP collector). */
-export const PUSH_TIMEOUT_MS = 2000;
-
 /** The grouping labels of a push, besides job="hl" (docs/observability.md). */
 export function pushGrouping(guest: string): Record<string, string> {
   return { instance: hostname(), guest: path.basename(guest) };
@@ -68,13 +62,18 @@ export function pushGrouping(guest: string): Record<string, string> {
  * Pushes to a Pushgateway with POST (pushAdd): metrics of this run replace
  * those of the same name in the group, and a failed run, which has no
  * hl_last_success_timestamp_seconds, leaves the last success's value in place.
- * Returns an error message, or undefined on success.
+ * Returns an error message, or undefined on success, by `until` (a Date.now()
+ * value: the run's flush deadline, flush-deadline.ts). prom-client's own
+ * timeout is a socket idle timeout, which a gateway that trickles bytes never
+ * reaches: hence the race.
  */
-export async function pushMetrics(registry: Prom.Registry, url: string, guest: string): Promise<string | undefined> {
+export async function pushMetrics(registry: Prom.Registry, url: string, guest: string, until: number): Promise<string | undefined> {
   const prom = require('prom-client') as typeof Prom;
-  const gateway = new prom.Pushgateway(url, { timeout: PUSH_TIMEOUT_MS }, registry);
+  const gateway = new prom.Pushgateway(url, { timeout: Math.max(1, until - Date.now()) }, registry);
   try {
-    const { resp } = await gateway.pushAdd({ jobName: 'hl', groupings: pushGrouping(guest) });
+    const pushed = await by(gateway.pushAdd({ jobName: 'hl', groupings: pushGrouping(guest) }), until);
+    if (pushed === 'late') return `no answer within ${FLUSH_BUDGET_MS / 1000} s`;
+    const { resp } = pushed;
     const status = (resp as { statusCode?: number } | undefined)?.statusCode;
     if (status !== undefined && (status < 200 || status >= 300)) return `the gateway answered HTTP ${status}`;
     return undefined;

@@ -6,15 +6,32 @@ import { packageVersion } from '../package-root';
 import type * as Api from '@opentelemetry/api';
 import type { TraceConsumer } from '../observability/tracing';
 import { usage } from '../sandbox/errors';
+import { FLUSH_BUDGET_MS, by } from './flush-deadline';
 
 const VERSION = packageVersion();
-/** How long the end of a run may wait for the collector. */
-export const FLUSH_BUDGET_MS = 2000;
+/**
+ * The longest one export may take: short enough that a silent collector fails
+ * with the exporter's own message before the end of a run's flush deadline
+ * (flush-deadline.ts). A smaller OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT wins; a
+ * larger one is cut to this.
+ */
+export const EXPORT_TIMEOUT_MS = 1500;
 
 export interface Otlp {
   consumer: TraceConsumer;
-  /** Flushes and shuts down; resolves within FLUSH_BUDGET_MS with a warning, if any. */
-  finish(): Promise<string | undefined>;
+  /** Flushes and shuts down; resolves by `until` (a Date.now() value) with a warning, if any. */
+  finish(until: number): Promise<string | undefined>;
+}
+
+/** The export timeout: the environment's (traces first, then general) if smaller than ours. */
+export function exportTimeout(env: NodeJS.ProcessEnv = process.env): number {
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    const ms = Number(value);
+    return Number.isFinite(ms) && ms > 0 ? Math.min(ms, EXPORT_TIMEOUT_MS) : EXPORT_TIMEOUT_MS;
+  }
+  return EXPORT_TIMEOUT_MS;
 }
 
 /** "localhost:4317" means plaintext http://; a scheme is kept (https:// means TLS). */
@@ -36,9 +53,9 @@ export function startOtlp(endpoint: string): Otlp {
   } catch {
     throw usage(`--otlp: "${endpoint}" is not an endpoint (examples: localhost:4317, https://collector:4317)`);
   }
-  // A short export timeout, unless the user set one: a silent collector must not hold the exit for 10 s.
-  const timeoutMillis = process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT ? undefined : 1500;
-  const exporter = new OTLPTraceExporter({ url, ...(timeoutMillis ? { timeoutMillis } : {}) });
+  // Always given explicitly (it then overrides the environment's): a silent collector must not hold the exit.
+  const timeoutMillis = exportTimeout();
+  const exporter = new OTLPTraceExporter({ url, timeoutMillis });
   let failure: string | undefined;
   const send = exporter.export.bind(exporter);
   exporter.export = (spans, done) =>
@@ -49,7 +66,7 @@ export function startOtlp(endpoint: string): Otlp {
   // Defaults first, then the environment's: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
   const resource = resourceFromAttributes({ 'service.name': 'hl', 'service.version': VERSION }).merge(detectResources({ detectors: [envDetector] }));
   // Spans stream while a long run goes on: a batch goes out every half second.
-  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500, exportTimeoutMillis: 1500 });
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500, exportTimeoutMillis: timeoutMillis });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
   const tracer = provider.getTracer('hl', VERSION);
 
@@ -61,9 +78,7 @@ export function startOtlp(endpoint: string): Otlp {
 
   return {
     consumer: otelConsumer(tracer, () => root),
-    async finish() {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), FLUSH_BUDGET_MS)));
+    async finish(until: number) {
       const done = provider.shutdown().then(
         () => 'ok' as const,
         (err: Error) => {
@@ -71,8 +86,7 @@ export function startOtlp(endpoint: string): Otlp {
           return 'failed' as const;
         },
       );
-      const outcome = await Promise.race([done, late]);
-      clearTimeout(timer);
+      const outcome = await by(done, until);
       if (outcome === 'late') return `spans not delivered to ${url} within ${FLUSH_BUDGET_MS / 1000} s (is a collector listening?)`;
       return failure ? `span export to ${url} failed: ${failure}` : undefined;
     },

@@ -1,6 +1,16 @@
 // spinner.ts: on a terminal, a guest call that runs longer than ~300 ms shows
 // an ora spinner with the function name and elapsed time on stderr, cleared
 // before the result is printed. ora is loaded only when one is shown.
+//
+// The spinner must not touch signals or stdin: hl run handles SIGINT/SIGTERM
+// itself (cancel the guest, export telemetry, exit 130/143). ora's hideCursor
+// goes through cli-cursor to restore-cursor, which installs signal-exit's
+// SIGINT/SIGTERM handlers; once hl's own one-shot handler has run, signal-exit
+// sees itself alone and re-raises the signal, killing hl mid-cancel (no error
+// line, no metrics file, and bash skips the rest of the command line). Its
+// discardStdin does the same through stdin-discarder. So both are off, and
+// the spinner hides and shows the cursor itself, with an 'exit' hook as a
+// last resort.
 import { currentFilter } from '../observability/logging';
 import { Level } from '../observability/log-filter';
 
@@ -37,7 +47,8 @@ export function startSpinner(label: string, opts: SpinnerGate): Spinner {
   const text = () => `${label} (${((Date.now() - started) / 1000).toFixed(1)}s)`;
   const timer = setTimeout(() => {
     const ora = (require('ora') as { default: (o: Record<string, unknown>) => { text: string; stop(): void; start(): unknown } }).default;
-    spinner = ora({ text: text(), stream: process.stderr, discardStdin: false });
+    spinner = ora({ text: text(), stream: process.stderr, discardStdin: false, hideCursor: false });
+    hideCursor();
     spinner.start();
     ticker = setInterval(() => spinner && (spinner.text = text()), 100);
     ticker.unref();
@@ -49,6 +60,25 @@ export function startSpinner(label: string, opts: SpinnerGate): Spinner {
       if (ticker) clearInterval(ticker);
       spinner?.stop(); // clears its line
       spinner = undefined;
+      showCursor();
     },
   };
+}
+
+const HIDE = '\x1b[?25l';
+const SHOW = '\x1b[?25h';
+let cursorHidden = false;
+
+function hideCursor(): void {
+  if (cursorHidden) return;
+  cursorHidden = true;
+  process.stderr.write(HIDE);
+  process.once('exit', showCursor); // an exit with the spinner still up (process.exit) shows it too
+}
+
+function showCursor(): void {
+  if (!cursorHidden) return;
+  cursorHidden = false;
+  process.removeListener('exit', showCursor);
+  process.stderr.write(SHOW);
 }

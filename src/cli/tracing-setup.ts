@@ -15,8 +15,10 @@ export interface RunTracing {
   span: Span;
   /** The run's trace id: its span's, else TRACEPARENT's. */
   traceId: string | undefined;
-  /** Ends the run span, prints the tree, flushes the exporter (bounded); never throws. */
-  finish(error?: unknown): Promise<void>;
+  /** Ends the run span and prints the tree; never throws. */
+  end(error?: unknown): void;
+  /** Flushes the exporter by `until` (flush-deadline.ts); resolves with a warning, if any; never throws. */
+  flush(until: number): Promise<string | undefined>;
 }
 
 const DEFAULT_ENDPOINT = 'localhost:4317';
@@ -40,14 +42,16 @@ export function startRunTracing(opts: TracingOptions, attributes: Record<string,
   return {
     span,
     traceId: span.traceId ?? traceparentFromEnv()?.traceId,
-    async finish(error?: unknown) {
+    end(error?: unknown) {
       if (error !== undefined) span.recordError(error);
       span.end();
       setAmbientParent(undefined);
       if (tree) process.stderr.write(tree.render({ color: colorWanted(process.stderr) }));
-      const warning = otlp ? await otlp.finish() : undefined;
-      if (warning) warn(warning);
+    },
+    async flush(until: number) {
+      const warning = otlp ? await otlp.finish(until) : undefined;
       for (const remove of removers) remove();
+      return warning;
     },
   };
 }

@@ -11,7 +11,10 @@ import { handleError } from '../handle-error';
 import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
-import { startSpinner } from '../spinner';
+import { flushDeadline } from '../flush-deadline';
+import { cancelOnSignals } from '../interrupt';
+import type { OutputError } from '../output-file';
+import { type Spinner, startSpinner } from '../spinner';
 import { quietWarnings, warn } from '../warn';
 import type { RunTracing } from '../tracing-setup';
 import { traceparentFromEnv } from '../../observability/tracing';
@@ -43,7 +46,7 @@ export function runCommand(): Command {
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
-    .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE)'))
+    .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE; a device, FIFO or /proc/self/fd/N is written straight through)'))
     .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given)')
     .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
     .option('--function-call-metrics', 'also record guest and host function call duration histograms')
@@ -115,17 +118,27 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
     status = handleError(err);
     if (interruptedBy) status = interruptedBy === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
   }
-  await tracing?.finish(failure);
-  if (registry && opts.metricsPush !== undefined) {
-    const failed = await exporting!.pushMetrics(registry, opts.metricsPush, guest);
-    if (failed) warn(`metrics push to ${opts.metricsPush} failed: ${failed}`);
-  }
-  if (registry && opts.metricsDump !== undefined) {
-    try {
-      await exporting!.dumpMetrics(registry, opts.metricsDump === true ? 'stderr' : opts.metricsDump);
-    } catch (err) {
-      warn(`cannot write metrics: ${(err as Error).message}`);
-    }
+  tracing?.end(failure);
+  // Spans, the push and the dump go out in parallel, under one deadline.
+  const until = flushDeadline();
+  const [spanWarning, pushFailure, dumpFailure] = await Promise.all([
+    tracing?.flush(until),
+    registry && opts.metricsPush !== undefined ? exporting!.pushMetrics(registry, opts.metricsPush, guest, until) : undefined,
+    registry && opts.metricsDump !== undefined
+      ? exporting!.dumpMetrics(registry, opts.metricsDump === true ? 'stderr' : opts.metricsDump, until).then(
+          () => undefined,
+          (err: Error) => err,
+        )
+      : undefined,
+  ]);
+  if (spanWarning) warn(spanWarning);
+  if (pushFailure) warn(`metrics push to ${opts.metricsPush} failed: ${pushFailure}`);
+  if (dumpFailure) {
+    // The user asked for this file: not having it is an error, even after a run that succeeded.
+    const e = dumpFailure as Partial<OutputError> & Error;
+    const text = e.name === 'OutputError' ? `cannot write metrics to ${e.target}: ${e.reason}` : `cannot write metrics: ${e.message}`;
+    process.stderr.write(`hl: error: ${escapeControl(text)}\n`);
+    if (status === ExitCode.Ok) status = ExitCode.IoError;
   }
   server?.close();
   return status;
@@ -136,12 +149,11 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
   const deadline = opts.timeout;
   const timer = deadline !== undefined ? setTimeout(() => controller.abort(new Error(`timed out after ${deadline} ms (--timeout)`)), deadline) : undefined;
   // Ctrl-C or a TERM cancels the guest and still exports telemetry; a second signal kills at once.
-  const onSignal = (signal: NodeJS.Signals) => {
-    interruptedBy = signal;
-    controller.abort(new Error(`interrupted by ${signal}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let spinner: Spinner | undefined;
+  const interrupt = cancelOnSignals((reason) => {
+    spinner?.stop(); // the cursor is back even if a second signal follows
+    controller.abort(reason);
+  });
   let sandbox: Sandbox | undefined;
   try {
     sandbox = await Sandbox.create(guest, {
@@ -153,12 +165,13 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
     const { sig, args } = resolveCall(sandbox, opts.fn, words);
     for (let i = 0; i < opts.repeat; i++) {
       const callStart = process.hrtime.bigint();
-      const spinner = startSpinner(`calling ${sig.name}`, opts);
+      spinner = startSpinner(`calling ${sig.name}`, opts);
       let result;
       try {
         result = await sandbox.call(sig.name, args, { signal: controller.signal });
       } finally {
         spinner.stop();
+        spinner = undefined;
       }
       const durationUs = Number(process.hrtime.bigint() - callStart) / 1000;
       if (opts.json) {
@@ -178,8 +191,8 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
     return 0;
   } finally {
     if (timer) clearTimeout(timer);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    interruptedBy = interrupt.by;
+    interrupt.dispose();
     sandbox?.dispose();
   }
 }
