@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 #include "cpu_x86_64.h"
+#include "kvm_c_ioctls.h"
 
 namespace hl {
 namespace {
@@ -38,8 +39,8 @@ const std::vector<uint8_t>& supported_cpuid(int kvm_fd) {
     std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
     auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
     cpuid->nent = 256;
-    if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
-      buf.resize(sizeof(kvm_cpuid2) + cpuid->nent * sizeof(kvm_cpuid_entry2));
+    if (ioctl(kvm_fd, kKvmGetSupportedCpuid, cpuid) == 0) {
+      buf.resize(kCFlexHeader + cpuid->nent * sizeof(kvm_cpuid_entry2));
       cached = std::move(buf);
     }
     done = true;
@@ -100,12 +101,11 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
     const std::vector<uint8_t>& buf = supported_cpuid(kvm_fd_);
     if (!buf.empty()) {
       auto* cpuid = reinterpret_cast<const kvm_cpuid2*>(buf.data());
-      // The entries start 8 bytes in, as in C: compiled as C++, the header's
-      // __DECLARE_FLEX_ARRAY puts `cpuid->entries` 16 bytes in.
-      auto* entries = reinterpret_cast<const kvm_cpuid_entry2*>(buf.data() + 8);
-      for (uint32_t i = 0; i < cpuid->nent && 8 + (i + 1) * sizeof(kvm_cpuid_entry2) <= buf.size(); i++)
+      // The entries start at the C offset (kvm_c_ioctls.h).
+      auto* entries = reinterpret_cast<const kvm_cpuid_entry2*>(buf.data() + kCFlexHeader);
+      for (uint32_t i = 0; i < cpuid->nent && kCFlexHeader + (i + 1) * sizeof(kvm_cpuid_entry2) <= buf.size(); i++)
         if (entries[i].function == 1) osxsave_ = (entries[i].ecx >> 26) & 1;  // XSAVE
-      ioctl(vcpu_fd_, KVM_SET_CPUID2, cpuid);
+      ioctl(vcpu_fd_, kKvmSetCpuid2, cpuid);
     }
     std::string err = cpu_write_tables(*mem_);
     if (!err.empty()) throw KvmError(KvmError::kFailed, err);

@@ -2,6 +2,8 @@
 // Measured cost per restore is in docs/performance.md ("vCPU state reset").
 #include "vcpu_state.h"
 
+#include "kvm_c_ioctls.h"
+
 #include <cpuid.h>
 #include <sys/ioctl.h>
 #include <cerrno>
@@ -22,7 +24,7 @@ struct MsrBuf {
   uint32_t pad;
   kvm_msr_entry entries[sizeof(kMsrs) / sizeof(kMsrs[0])];
 };
-static_assert(offsetof(MsrBuf, entries) == 8, "entries follow the 8-byte kvm_msrs header (the C layout)");
+static_assert(offsetof(MsrBuf, entries) == kCFlexHeader, "entries follow the C kvm_msrs header");
 
 bool same_segment(const kvm_segment& a, const kvm_segment& b, bool ignore_base) {
   return (ignore_base || a.base == b.base) && a.limit == b.limit && a.selector == b.selector && a.type == b.type &&
@@ -55,11 +57,11 @@ std::string vcpu_state_save(int kvm_fd, int vm_fd, int vcpu_fd, VcpuState& out) 
   // KVM_CAP_XSAVE2 gives the size of the whole image (AMX and all); without
   // it, the 4 KiB struct kvm_xsave is the image.
   int size = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
-  if (size < (int)sizeof(kvm_xsave)) size = sizeof(kvm_xsave);
+  if (size < (int)kCXsaveSize) size = kCXsaveSize;
   if (size > (1 << 20)) return "KVM_CAP_XSAVE2: implausible XSAVE size";
   s.xsave.assign(size, 0);
-  unsigned long get = size > (int)sizeof(kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE;
-  if (ioctl(vcpu_fd, get, s.xsave.data()) < 0 && ioctl(vcpu_fd, KVM_GET_XSAVE, s.xsave.data()) < 0)
+  unsigned long get = size > (int)kCXsaveSize ? kKvmGetXsave2 : kKvmGetXsave;
+  if (ioctl(vcpu_fd, get, s.xsave.data()) < 0 && ioctl(vcpu_fd, kKvmGetXsave, s.xsave.data()) < 0)
     return sys("KVM_GET_XSAVE");
   // The sandbox's PKRU is 0 (every key allows access), whatever init left.
   uint32_t pkru = xsave_pkru_offset();
@@ -75,7 +77,7 @@ std::string vcpu_state_save(int kvm_fd, int vm_fd, int vcpu_fd, VcpuState& out) 
   MsrBuf m{};
   for (uint32_t i = 0; i < sizeof(kMsrs) / sizeof(kMsrs[0]); i++) m.entries[i].index = kMsrs[i];
   m.nmsrs = sizeof(kMsrs) / sizeof(kMsrs[0]);
-  int got = ioctl(vcpu_fd, KVM_GET_MSRS, &m);  // stops at the first MSR KVM does not know
+  int got = ioctl(vcpu_fd, kKvmGetMsrs, &m);  // stops at the first MSR KVM does not know
   if (got < 0) return sys("KVM_GET_MSRS");
   // Without FS/GS base as MSRs, KVM_SET_SREGS (which holds them too) must run
   // at every restore.
@@ -95,7 +97,7 @@ std::string vcpu_state_restore(int vcpu_fd, const VcpuState& s) {
   if (ioctl(vcpu_fd, KVM_GET_SREGS, &now) < 0) return sys("KVM_GET_SREGS");
   if ((s.sregs_always || !same_sregs(now, s.sregs)) && ioctl(vcpu_fd, KVM_SET_SREGS, &s.sregs) < 0) return sys("KVM_SET_SREGS");
   if (s.has_xcrs && ioctl(vcpu_fd, KVM_SET_XCRS, &s.xcrs) < 0) return sys("KVM_SET_XCRS");
-  if (ioctl(vcpu_fd, KVM_SET_XSAVE, s.xsave.data()) < 0) {
+  if (ioctl(vcpu_fd, kKvmSetXsave, s.xsave.data()) < 0) {
     // Some hosts refuse a PKRU component the guest's XCR0 does not enable:
     // then PKRU is not part of the guest's state and the plain image will do.
     std::vector<uint8_t> plain = s.xsave;
@@ -103,7 +105,7 @@ std::string vcpu_state_restore(int vcpu_fd, const VcpuState& s) {
     memcpy(&bv, &plain[512], 8);
     bv &= ~(1ull << 9);
     memcpy(&plain[512], &bv, 8);
-    if (ioctl(vcpu_fd, KVM_SET_XSAVE, plain.data()) < 0) return sys("KVM_SET_XSAVE");
+    if (ioctl(vcpu_fd, kKvmSetXsave, plain.data()) < 0) return sys("KVM_SET_XSAVE");
   }
   MsrBuf m{};
   m.nmsrs = static_cast<uint32_t>(s.msr_index.size());
@@ -111,7 +113,7 @@ std::string vcpu_state_restore(int vcpu_fd, const VcpuState& s) {
     m.entries[i].index = s.msr_index[i];
     m.entries[i].data = s.msr_value[i];
   }
-  if (ioctl(vcpu_fd, KVM_SET_MSRS, &m) != (int)m.nmsrs) return sys("KVM_SET_MSRS");
+  if (ioctl(vcpu_fd, kKvmSetMsrs, &m) != (int)m.nmsrs) return sys("KVM_SET_MSRS");
   kvm_debugregs dr{};
   dr.dr6 = 0xffff0ff0;  // architectural reset values
   dr.dr7 = 0x400;
