@@ -7,6 +7,7 @@
         "native/vcpu_thread.cc",
         "native/kvm/kvm_vm.cc",
         "native/kvm/cpu_x86_64.cc",
+        "native/kvm/vcpu_state.cc",
         "native/memory/guest_memory.cc"
       ],
       "include_dirs": [

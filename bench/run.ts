@@ -5,6 +5,7 @@ import { benchCli } from './cli-run.bench';
 import { benchCreate } from './sandbox-create.bench';
 import { benchEcho } from './echo-call.bench';
 import { benchKill } from './kill.bench';
+import { benchRestore } from './restore.bench';
 import { benchTracing } from './otlp-call.bench';
 import { printRows, rawBaseline, type Row } from './lib';
 import { Sandbox } from '../src/sandbox';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     ...(await benchCreate(quick ? 100 : 500, raw)),
     ...(await benchEcho(quick ? 2000 : 20000, raw)),
     ...(await benchKill(quick ? 100 : 500, raw)),
+    ...(await benchRestore(quick ? 500 : 5000, raw)),
     ...(await benchTracing(quick ? 2000 : 10000)),
     ...benchCli(quick ? 10 : 30),
   ];

@@ -266,7 +266,15 @@ class Vm : public Napi::ObjectWrap<Vm> {
     } catch (const std::exception& e) {  // bad_alloc: no memory for the copy
       err = std::string("cannot take a snapshot: ") + e.what();
     }
-    if (!err.empty()) coded_error(info.Env(), "LAYOUT", err).ThrowAsJavaScriptException();
+    if (!err.empty()) {
+      coded_error(info.Env(), "LAYOUT", err).ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    try {
+      vm_->save_state();  // the CPU half of the snapshot
+    } catch (const std::exception& e) {
+      coded_error(info.Env(), "KVM_FAILED", e.what()).ThrowAsJavaScriptException();
+    }
     return info.Env().Undefined();
   }
 
@@ -282,10 +290,10 @@ class Vm : public Napi::ObjectWrap<Vm> {
       coded_error(info.Env(), "NO_SNAPSHOT", "no snapshot to restore").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
-    // Ring 3 cannot change the special registers; only a fault leaves them odd.
-    bool reset_cpu = info.Length() > 0 && info[0].ToBoolean().Value();
+    // The whole vCPU state goes back too, crashed or not: ring 3 can change
+    // vector registers, x87, MXCSR, PKRU, FS/GS base and segment selectors.
     try {
-      if (reset_cpu) vm_->reset_cpu();
+      vm_->restore_state();
     } catch (const std::exception& e) {
       coded_error(info.Env(), "KVM_FAILED", e.what()).ThrowAsJavaScriptException();
     }

@@ -32,9 +32,10 @@ export interface RawVm {
   kill(spinUs?: number): void;
   /** Saves the pages of the range that hold data (tracked with KVM's dirty log). */
   snapshot(gpa: number, len: number): void;
-  /** Copies back the pages changed since the snapshot; returns how many.
-   * resetCpu also puts the special registers back (after a fault). */
-  restore(resetCpu?: boolean): number;
+  /** Copies back the pages changed since the snapshot and puts the whole
+   * vCPU state of the snapshot back (registers, XSAVE image with PKRU, XCR0,
+   * FS/GS base and other MSRs, debug registers, events); returns the page count. */
+  restore(): number;
   close(): void;
   /** The guest TSC rate in kHz (KVM_GET_TSC_KHZ), 0 if unknown. */
   tscKhz(): number;

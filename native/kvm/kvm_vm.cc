@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 #include "cpu_x86_64.h"
+#include "kvm_c_ioctls.h"
 
 namespace hl {
 namespace {
@@ -38,8 +39,8 @@ const std::vector<uint8_t>& supported_cpuid(int kvm_fd) {
     std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
     auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
     cpuid->nent = 256;
-    if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
-      buf.resize(sizeof(kvm_cpuid2) + cpuid->nent * sizeof(kvm_cpuid_entry2));
+    if (ioctl(kvm_fd, kKvmGetSupportedCpuid, cpuid) == 0) {
+      buf.resize(kCFlexHeader + cpuid->nent * sizeof(kvm_cpuid_entry2));
       cached = std::move(buf);
     }
     done = true;
@@ -100,9 +101,11 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
     const std::vector<uint8_t>& buf = supported_cpuid(kvm_fd_);
     if (!buf.empty()) {
       auto* cpuid = reinterpret_cast<const kvm_cpuid2*>(buf.data());
-      for (uint32_t i = 0; i < cpuid->nent; i++)
-        if (cpuid->entries[i].function == 1) osxsave_ = (cpuid->entries[i].ecx >> 26) & 1;  // XSAVE
-      ioctl(vcpu_fd_, KVM_SET_CPUID2, cpuid);
+      // The entries start at the C offset (kvm_c_ioctls.h).
+      auto* entries = reinterpret_cast<const kvm_cpuid_entry2*>(buf.data() + kCFlexHeader);
+      for (uint32_t i = 0; i < cpuid->nent && kCFlexHeader + (i + 1) * sizeof(kvm_cpuid_entry2) <= buf.size(); i++)
+        if (entries[i].function == 1) osxsave_ = (entries[i].ecx >> 26) & 1;  // XSAVE
+      ioctl(vcpu_fd_, kKvmSetCpuid2, cpuid);
     }
     std::string err = cpu_write_tables(*mem_);
     if (!err.empty()) throw KvmError(KvmError::kFailed, err);
@@ -152,16 +155,29 @@ void KvmVm::reset_cpu() {
     kvm_xcrs x{};
     x.nr_xcrs = 1;
     x.xcrs[0].xcr = 0;
-    x.xcrs[0].value = 0x7;  // x87 | SSE | AVX
-    if (ioctl(vcpu_fd_, KVM_SET_XCRS, &x) < 0) {
-      x.xcrs[0].value = 0x3;
-      ioctl(vcpu_fd_, KVM_SET_XCRS, &x);
+    // x87 | SSE | AVX, and PKRU where the CPU has it: with PKRU in XCR0, KVM
+    // swaps PKRU at every entry and exit and KVM_SET_XSAVE restores it (on
+    // PVM, ring 3 runs wrpkru whatever CR4.PKE says).
+    for (uint64_t xcr0 : {0x207ull, 0x7ull, 0x3ull}) {
+      x.xcrs[0].value = xcr0;
+      if (ioctl(vcpu_fd_, KVM_SET_XCRS, &x) == 0) break;
     }
   }
   kvm_fpu fpu{};
   fpu.fcw = 0x37f;
   fpu.mxcsr = 0x1f80;
   ioctl(vcpu_fd_, KVM_SET_FPU, &fpu);
+}
+
+void KvmVm::save_state() {
+  std::string err = vcpu_state_save(kvm_fd_, vm_fd_, vcpu_fd_, saved_);
+  if (!err.empty()) throw KvmError(KvmError::kFailed, err);
+}
+
+void KvmVm::restore_state() {
+  if (!saved_.valid) return reset_cpu();
+  std::string err = vcpu_state_restore(vcpu_fd_, saved_);
+  if (!err.empty()) throw KvmError(KvmError::kFailed, err);
 }
 
 int64_t KvmVm::tsc_khz() {
@@ -184,6 +200,11 @@ void KvmVm::request_cancel() {
 }
 
 VmExit KvmVm::run_from(uint64_t rip, uint64_t rsp, uint64_t rdi) {
+  if (wedged_) {
+    VmExit e;
+    e.reason = "the vCPU holds an I/O operation KVM would not complete; the sandbox cannot run again";
+    return e;
+  }
   kvm_regs regs{};
   regs.rip = rip;
   regs.rsp = rsp;
@@ -201,7 +222,10 @@ VmExit KvmVm::run_from(uint64_t rip, uint64_t rsp, uint64_t rdi) {
   return run_loop();
 }
 
-VmExit KvmVm::resume() { return run_loop(); }
+VmExit KvmVm::resume() {
+  if (wedged_) return run_from(0, 0, 0);  // the same error
+  return run_loop();
+}
 
 VmExit KvmVm::run_loop() {
   for (;;) {
@@ -222,32 +246,64 @@ VmExit KvmVm::run_loop() {
     }
     switch (run_->exit_reason) {
       case KVM_EXIT_IO: {
+        // The ABI is one 32-bit `out` to an ABI port. An `in` (or a string
+        // instruction) leaves KVM half done: it would finish the old
+        // instruction on the next KVM_RUN, over the next call's registers.
         auto& io = run_->io;
-        if (io.direction != KVM_EXIT_IO_OUT || io.port < HL_PORT_FIRST || io.port > HL_PORT_LAST)
-          return fault_exit("port I/O outside the ABI");
+        if (io.direction != KVM_EXIT_IO_OUT) return refused_io_exit("port input (in) is not part of the ABI");
+        if (io.port < HL_PORT_FIRST || io.port > HL_PORT_LAST) return refused_io_exit("port I/O outside the ABI");
+        if (io.size != 4 || io.count != 1) return refused_io_exit("port output other than one 32-bit out");
         VmExit e;
         e.kind = ExitKind::kIo;
         e.port = io.port;
         uint32_t v = 0;
         // io.data_offset points into the kvm_run page; bound it before reading.
-        if (io.data_offset <= run_size_ - 4 && io.size <= 4 && io.count == 1)
-          memcpy(&v, reinterpret_cast<uint8_t*>(run_) + io.data_offset, io.size);
+        if (io.data_offset <= run_size_ - 4) memcpy(&v, reinterpret_cast<uint8_t*>(run_) + io.data_offset, 4);
         e.value = v;
         return e;
       }
       case KVM_EXIT_SHUTDOWN: return fault_exit("shutdown");
       case KVM_EXIT_HLT: return fault_exit("hlt");
       case KVM_EXIT_MMIO: {
-        VmExit e = fault_exit("access outside guest memory");
-        e.cr2 = run_->mmio.phys_addr;
+        uint64_t addr = run_->mmio.phys_addr;
+        VmExit e = refused_io_exit("access outside guest memory");
+        e.cr2 = addr;
         return e;
       }
       case KVM_EXIT_FAIL_ENTRY: return fault_exit("VM entry failed");
-      case KVM_EXIT_INTERNAL_ERROR: return fault_exit("KVM internal error");
+      case KVM_EXIT_INTERNAL_ERROR: return refused_io_exit("KVM internal error");
       case KVM_EXIT_INTR: continue;
       default: return fault_exit("unexpected KVM exit");
     }
   }
+}
+
+VmExit KvmVm::refused_io_exit(const char* reason) {
+  VmExit e = fault_exit(reason);  // registers as the guest left them
+  if (!complete_pending_io()) wedged_ = true;
+  return e;
+}
+
+bool KvmVm::complete_pending_io() {
+  // KVM finishes an I/O or MMIO exit at the start of the next KVM_RUN and
+  // then, with immediate_exit set, returns EINTR before entering the guest.
+  // A string instruction may need further exits: a few rounds, then give up.
+  for (int round = 0; round < 8; round++) {
+    if (run_->exit_reason == KVM_EXIT_IO && run_->io.direction == KVM_EXIT_IO_IN) {
+      uint64_t n = uint64_t(run_->io.size) * run_->io.count;  // the guest gets zeros, never stale bytes
+      if (run_->io.data_offset < run_size_ && n <= run_size_ - run_->io.data_offset)
+        memset(reinterpret_cast<uint8_t*>(run_) + run_->io.data_offset, 0, n);
+    } else if (run_->exit_reason == KVM_EXIT_MMIO && !run_->mmio.is_write) {
+      memset(run_->mmio.data, 0, sizeof run_->mmio.data);
+    }
+    __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    int rc = ioctl(vcpu_fd_, KVM_RUN, 0);
+    int err = errno;
+    __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_SEQ_CST);  // a cancel stays in cancel_
+    exits_.fetch_add(1, std::memory_order_relaxed);
+    if (rc < 0) return err == EINTR || err == EAGAIN;
+  }
+  return false;
 }
 
 VmExit KvmVm::fault_exit(const char* reason) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 #include "../memory/guest_memory.h"
+#include "vcpu_state.h"
 #include "vm_exit.h"
 
 namespace hl {
@@ -38,8 +39,11 @@ class KvmVm {
   // Reads and clears the dirty-page log of guest memory (one bit per page).
   bool fetch_dirty_log(std::vector<uint64_t>& bitmap);
 
-  // Puts the special registers back (after a fault, before the next call).
-  void reset_cpu();
+  // Saves the whole vCPU state (with a memory snapshot), and puts it back
+  // (every restore()). Throw KvmError.
+  void save_state();
+  void restore_state();
+  bool has_saved_state() const { return saved_.valid; }
 
   // Stops a run in progress, from any thread. The request stays set until
   // clear_cancel(), so a kill during a host call stops the guest on resume.
@@ -59,8 +63,14 @@ class KvmVm {
 
  private:
   void close_all();
+  void reset_cpu();  // the boot state: special registers, XCR0, x87/SSE control
   VmExit run_loop();
   VmExit fault_exit(const char* reason);
+  VmExit refused_io_exit(const char* reason);  // fault_exit + complete_pending_io
+  // Lets KVM finish an exit it left half done (port input, MMIO, a string
+  // I/O instruction) without running guest code, so the next run inherits
+  // nothing. False if KVM kept asking for more.
+  bool complete_pending_io();
 
   std::shared_ptr<GuestMemory> mem_;
   int kvm_fd_ = -1, vm_fd_ = -1, vcpu_fd_ = -1;
@@ -72,6 +82,9 @@ class KvmVm {
   pthread_t runner_{};
   uint64_t id_ = 0;
   std::atomic<uint64_t> exits_{0};
+  VcpuState saved_;
+  // KVM would not finish a half-done I/O exit: no run may follow.
+  bool wedged_ = false;
 };
 
 }  // namespace hl

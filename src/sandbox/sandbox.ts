@@ -230,7 +230,7 @@ export class Sandbox {
   restore(): number {
     return traced('restore', (span) => {
       this.checkIdle('restore');
-      const pages = this.vm.restore(this.poison !== undefined);
+      const pages = this.vm.restore();
       span.setAttribute('pages', pages);
       if (log.enabled(Level.debug)) log.debug('sandbox restored', { pages, wasPoisoned: this.poison !== undefined });
       this.poison = undefined;

@@ -14,7 +14,19 @@ _start:                      /* init: runs hl_main and reports the functions */
 hl_dispatch_entry:           /* one guest function call */
 	andq $-16, %rsp
 	xorl %ebp, %ebp
+	/* The entry state docs/abi.md promises every function, whatever the
+	 * previous call left (the host sets the general registers and RFLAGS,
+	 * DF included): an empty x87 stack with the default control word, and
+	 * the default MXCSR (round to nearest, all exceptions masked). */
+	fninit
+	ldmxcsr hl_mxcsr_default(%rip)
 	call hl_dispatch_c
 	ud2
+
+	.section .rodata
+	.balign 4
+hl_mxcsr_default:
+	.long 0x1f80
+	.text
 
 	.section .note.GNU-stack,"",@progbits
