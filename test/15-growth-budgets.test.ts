@@ -5,7 +5,7 @@
 import { Registry } from 'prom-client';
 import t, { type Test } from 'tap';
 import { ErrorCode, GuestError, HlError, MetricNames, setMetricsRegistry } from '../src/sandbox';
-import { MAX_ERROR_SERIES, metricsObserver } from '../src/observability/metrics';
+import { MAX_ERROR_SERIES, MAX_FUNCTION_SERIES, metricsObserver } from '../src/observability/metrics';
 import { labelValue } from '../src/observability/series-limit';
 import { SpanBudget, reportDropped } from '../src/observability/span-budget';
 import { addTraceConsumer, type SpanData, startSpan } from '../src/observability/tracing';
@@ -27,13 +27,33 @@ const aborted = (code: number) => new HlError(ErrorCode.GuestAborted, 'aborted',
 
 t.test('20,000 fresh error codes and 20,000 fresh abort codes: at most 2 x 100 + 2 series', async (t) => {
   const { registry, o } = observe(t);
+  o.onCallEnd!({ fn: 'F', durationUs: 1, error: new GuestError(-7, 'first', 'F') });
   for (let i = 0; i < 20_000; i++) o.onCallEnd!({ fn: 'F', durationUs: 1, error: new GuestError(i, `m${i}`, 'F') });
+  o.onCallEnd!({ fn: 'F', durationUs: 1, error: new GuestError(-7, 'later', 'F') });
   for (let i = 0; i < 20_000; i++) o.onCallEnd!({ fn: 'F', durationUs: 1, error: aborted(100_000 + i) });
   const errors = await values(registry, MetricNames.guestErrors);
   t.ok(errors.length <= 2 * MAX_ERROR_SERIES + 2, `${errors.length} series`);
-  t.equal(errors.reduce((n, v) => n + v.value, 0), 40_000, 'nothing is lost from the total');
+  t.equal(errors.reduce((n, v) => n + v.value, 0), 40_002, 'nothing is lost from the total');
   const folded = (await values(registry, MetricNames.seriesFolded)).find((v) => v.labels.metric === MetricNames.guestErrors);
-  t.equal(folded?.value, 40_000 - MAX_ERROR_SERIES);
+  t.equal(folded?.value, 40_002 - MAX_ERROR_SERIES);
+  t.equal(errors.find((v) => v.labels.code === '-7' && v.labels.message === '(other)')?.value, 1, 'a code with a series keeps its code when a new message folds');
+});
+
+t.test('function_name series of the call histograms are bounded', async (t) => {
+  const r = new Registry();
+  setMetricsRegistry(r);
+  t.teardown(() => setMetricsRegistry(null));
+  const o = metricsObserver(true, new Set(['HostAdd']))!;
+  for (let i = 0; i < MAX_FUNCTION_SERIES + 500; i++) {
+    o.onCallEnd!({ fn: `GuestFn${i}`, durationUs: 40 });
+    o.onHostCall!({ fn: `Made${i}`, durationUs: 5 });
+  }
+  const counts = (await values(r, MetricNames.guestCallDuration)).filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
+  t.equal(counts.length, MAX_FUNCTION_SERIES + 1, 'the limit, plus (other)');
+  t.equal(counts.find((v) => v.labels.function_name === '(other)')?.value, 500);
+  t.equal((await values(r, MetricNames.seriesFolded)).find((v) => v.labels.metric === MetricNames.guestCallDuration)?.value, 500);
+  const host = (await values(r, MetricNames.hostCallDuration)).filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
+  t.same(host.map((v) => v.labels.function_name), ['(unknown)'], 'names only a guest made up are one series');
 });
 
 t.test('label values: control characters replaced, cut on whole code points', async (t) => {

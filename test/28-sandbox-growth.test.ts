@@ -6,7 +6,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import t, { type Test } from 'tap';
 import { MetricNames, setMetricsRegistry } from '../src/sandbox';
-import { MAX_ERROR_SERIES, MAX_FUNCTION_SERIES, metricsObserver } from '../src/observability/metrics';
+import { MAX_ERROR_SERIES } from '../src/observability/metrics';
 import { MAX_GUEST_SPANS_PER_CALL, MAX_SPANS_PER_CALL } from '../src/observability/span-budget';
 import { configureLogging } from '../src/observability/logging';
 import { addTraceConsumer, type SpanData } from '../src/observability/tracing';
@@ -52,22 +52,15 @@ t.test('2,000 aborts with fresh codes: the same bound (aborts count in the same 
   const sb = await create();
   t.teardown(() => sb.dispose());
   const n = 2_000;
+  let aborted = 0;
   for (let i = 0; i < n; i++) {
-    await t.rejects(sb.call('Abort', [i + 1]), { code: 'GUEST_ABORTED' });
+    if ((await sb.call('Abort', [i + 1]).catch((e: { code?: string }) => e.code)) === 'GUEST_ABORTED') aborted++;
     sb.restore();
   }
+  t.equal(aborted, n, 'every call aborted');
   const errors = await series(r, MetricNames.guestErrors);
   t.ok(errors.length <= ERROR_SERIES_BOUND, `${errors.length} series for ${n} fresh abort codes`);
   t.equal(await folded(r, MetricNames.guestErrors), n - MAX_ERROR_SERIES);
-});
-
-t.test('a known code keeps its code when its new messages fold', async (t) => {
-  const r = registry(t);
-  const sb = await create();
-  t.teardown(() => sb.dispose());
-  for (let i = 0; i < MAX_ERROR_SERIES + 20; i++) await sb.call('GuestError', [7, `message ${i}`]).catch(() => undefined);
-  const errors = await series(r, MetricNames.guestErrors);
-  t.equal(errors.find((v) => v.labels.code === '7' && v.labels.message === '(other)')?.value, 20);
 });
 
 t.test('guest text in labels is cut on code points and has no control characters', async (t) => {
@@ -83,21 +76,6 @@ t.test('guest text in labels is cut on code points and has no control characters
   t.equal(Buffer.from(two, 'utf8').toString('utf8'), two, 'no lone surrogate from cutting inside an emoji');
   t.equal([...two].length, 120, '120 code points');
   t.notMatch(await r.metrics(), /\x1b|\r|\x07/, 'the exposition carries none of them');
-});
-
-t.test('function_name series of the call histograms are bounded (no KVM: the observer alone)', async (t) => {
-  const r = registry(t);
-  const o = metricsObserver(true, new Set(['HostAdd']))!;
-  for (let i = 0; i < MAX_FUNCTION_SERIES + 500; i++) {
-    o.onCallEnd!({ fn: `GuestFn${i}`, durationUs: 40 });
-    o.onHostCall!({ fn: `Made${i}`, durationUs: 5 });
-  }
-  const counts = (await series(r, MetricNames.guestCallDuration)).filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
-  t.equal(counts.length, MAX_FUNCTION_SERIES + 1, 'the limit, plus (other)');
-  t.equal(counts.find((v) => v.labels.function_name === '(other)')?.value, 500);
-  t.equal(await folded(r, MetricNames.guestCallDuration), 500);
-  const host = (await series(r, MetricNames.hostCallDuration)).filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
-  t.same(host.map((v) => v.labels.function_name), ['(unknown)'], 'names only a guest made up are one series');
 });
 
 /** Collects finished spans for one test. */
