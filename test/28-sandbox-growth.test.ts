@@ -88,7 +88,7 @@ function spans(t: Test): SpanData[] {
 
 t.test('20,000 VM exits in one traced call: spans bounded, the drop recorded on call', async (t) => {
   const done = spans(t);
-  const sb = await create('hostile', { maxGuestLogsPerCall: 1 });
+  const sb = await create('hostile', { maxGuestLogsPerCall: 1, observer: { onGuestLog() {} } });
   t.teardown(() => sb.dispose());
   const before = sb.stats().vmExits;
   await sb.call('RawLogFlood', [20_000]);
@@ -160,4 +160,16 @@ t.test('a raw guest that ignores the log level is capped in bytes by the host (m
   t.equal(cap.length, 1);
   t.equal(cap[0].dropped_records, 1001 - records, 'every record the host dropped is counted');
   t.equal(cap[0].limit_bytes, 4096);
+});
+
+t.test('20,000 VM exits with vm tracing logged: at most 1,024 exit records per call', async (t) => {
+  const lines = logLines(t, 'hyperlight_host::vm=trace');
+  // The observer makes the guest send its one real record, which the raw writes then repeat.
+  const sb = await create('hostile', { maxGuestLogsPerCall: 1, observer: { onGuestLog() {} } });
+  t.teardown(() => sb.dispose());
+  const before = lines.length; // init's exit is logged too
+  await sb.call('RawLogFlood', [20_000]);
+  const exits = lines.slice(before).filter((l) => l.target === 'hyperlight_host::vm' && String(l.msg).startsWith('vm exit'));
+  t.equal(exits.length, 1024);
+  t.match(String(exits.at(-1)!.msg), /further exits in this call are not logged/);
 });

@@ -62,6 +62,8 @@ export interface CallOptions {
 const MAX_LOG_FILE_LEN = 4096;
 const DEFAULT_SPIN_US = 100;
 const MAX_HOST_ERROR_LOGS = 10;
+/** `vm exit` trace records per call: the guest chooses how many exits a call makes. */
+const MAX_EXIT_LOGS = 1024;
 /** kill() waits this long for the vCPU to stop (measured: ~25-60 us). */
 const KILL_SPIN_US = 200;
 const MAX_IMAGE_FILE = 256 * 1024 * 1024;
@@ -91,6 +93,7 @@ export class Sandbox {
   /** This call's guest logging (created at its first record). */
   private logBudget: LogBudget | undefined;
   private hostErrorsThisCall = 0;
+  private exitLogsThisCall = 0;
   /** Rejects when the current call is cancelled, so a host function that never settles cannot hold it. */
   private cancelled: Promise<never> | undefined;
   private cancelCall: (() => void) | undefined;
@@ -447,6 +450,7 @@ export class Sandbox {
       this.logBudget = undefined;
       if (logs?.capped) this.reportLogCap(logs);
       this.hostErrorsThisCall = 0;
+      this.exitLogsThisCall = 0;
     }
   }
 
@@ -459,7 +463,10 @@ export class Sandbox {
         runSpan.setAttribute('exit', exitName(exit));
         runSpan.end();
       }
-      if (vmLog.enabled(Level.trace, this.spans)) vmLog.trace('vm exit', exitFields(exit), this.spans);
+      if (this.exitLogsThisCall < MAX_EXIT_LOGS && vmLog.enabled(Level.trace, this.spans)) {
+        const more = ++this.exitLogsThisCall === MAX_EXIT_LOGS ? ' (further exits in this call are not logged)' : '';
+        vmLog.trace(`vm exit${more}`, exitFields(exit), this.spans);
+      }
       if (exit.kind === 'cancelled') throw CANCELLED; // guarded() builds the one error, with the reason
       if (exit.kind === 'fault') throw classifyFault(exit, this.layout, fn, this.codeAt(exit.rip));
       if (exit.kind === 'error') throw new HlError(ErrorCode.Internal, `KVM failed during ${fn}: ${exit.reason}${exit.errno ? ` (errno ${exit.errno})` : ''}`);
