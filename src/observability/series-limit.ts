@@ -49,6 +49,5 @@ export function labelValue(text: string, max = MAX_LABEL_CHARS): string {
     if (n++ === max) break;
     out += ch;
   }
-  // eslint-disable-next-line no-control-regex
   return out.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
 }
