@@ -183,6 +183,34 @@ static void fuzz(const hl_call *c) {
   hl_return_i32(0);
 }
 
+/* ---- Growth: what a guest can make the host keep (issue 10, item 4) ---- */
+
+/* n log records of `size` bytes each (cut to fit the output buffer). */
+static void big_log_flood(const hl_call *c) {
+  static char msg[65536];
+  int32_t size = hl_arg_i32(c, 1);
+  if (size < 0 || size >= (int32_t)sizeof msg) size = (int32_t)sizeof msg - 1;
+  memset(msg, 'L', (size_t)size);
+  msg[size] = 0;
+  for (int32_t i = 0; i < hl_arg_i32(c, 0); i++) hl_log(HL_LOG_INFO, msg);
+}
+
+/* Fills the trace buffer with empty BEGIN records written by hand: as many
+ * spans as fit (1,364 in 32 KiB), more than the host keeps per call. */
+static void span_flood(const hl_call *c) {
+  (void)c;
+  struct hl_trace_header *h = (struct hl_trace_header *)(uintptr_t)PEB->trace_addr;
+  struct hl_trace_record *r = (struct hl_trace_record *)(h + 1);
+  uint32_t n = (uint32_t)((PEB->trace_size - sizeof *h) / sizeof *r);
+  for (uint32_t i = 0; i < n; i++) {
+    memset(&r[i], 0, sizeof r[i]);
+    r[i].kind = HL_TRACE_BEGIN;
+    r[i].span = i + 1;
+  }
+  h->used = n * (uint32_t)sizeof *r;
+  hl_return_i32((int32_t)n);
+}
+
 void hl_main(void) {
   hl_register("Fuzz", fuzz, HL_I32, 1, HL_U64);
   hl_register("BadUtf8", bad_utf8, HL_STRING, 0);
@@ -202,4 +230,6 @@ void hl_main(void) {
   hl_register("RawLogFlood", raw_log_flood, HL_VOID, 1, HL_I32);
   hl_register("DivideByZero", divide_by_zero, HL_I32, 1, HL_I32);
   hl_register("LongAbort", long_abort, HL_VOID, 0);
+  hl_register("BigLogFlood", big_log_flood, HL_VOID, 2, HL_I32, HL_I32);
+  hl_register("SpanFlood", span_flood, HL_I32, 0);
 }

@@ -4,6 +4,7 @@
 import type * as Prom from 'prom-client';
 import type { HlError } from '../sandbox/errors';
 import type { SandboxObserver } from '../sandbox/events';
+import { MAX_LABEL_CHARS, OTHER, SeriesLimit, labelValue } from './series-limit';
 
 /** Every metric name hl records, in one place (documented in docs/observability.md). */
 export const MetricNames = {
@@ -18,12 +19,19 @@ export const MetricNames = {
   lastSuccess: 'hl_last_success_timestamp_seconds',
   guestLogRecords: 'hl_guest_log_records_total',
   guestLogCaps: 'hl_guest_log_capped_calls_total',
+  seriesFolded: 'hl_metric_series_folded_total',
 } as const;
 
 /** Guest error messages are cut to this many characters ... */
-export const MAX_MESSAGE_LABEL = 120;
-/** ... and after this many distinct (code, message) pairs, new messages are recorded as "(other)". */
+export const MAX_MESSAGE_LABEL = MAX_LABEL_CHARS;
+/**
+ * ... and after this many distinct (code, message) pairs, a new pair is
+ * recorded as (code, "(other)") when its code already has a series, else as
+ * ("(other)", "(other)"). So guests can make at most 2 x 100 + 1 series.
+ */
 export const MAX_ERROR_SERIES = 100;
+/** `function_name` values per duration histogram; the rest are "(other)". */
+export const MAX_FUNCTION_SERIES = 256;
 
 /** From tens of microseconds (a warm call here is ~40 us) to seconds. */
 const CALL_BUCKETS_US = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 5_000_000];
@@ -44,7 +52,12 @@ interface Instruments {
   lastSuccess?: Prom.Gauge;
   guestCalls?: Prom.Histogram<'function_name'>;
   hostCalls?: Prom.Histogram<'function_name'>;
-  errorSeries: Set<string>;
+  seriesFolded: Prom.Counter<'metric'>;
+  errorSeries: SeriesLimit<'code' | 'message'>;
+  /** Codes with a series under the limit: past it, their new messages fold to (code, "(other)"). */
+  errorCodes: Set<string>;
+  guestCallSeries: SeriesLimit<'function_name'>;
+  hostCallSeries: SeriesLimit<'function_name'>;
 }
 
 let chosen: Prom.Registry | null | undefined; // undefined: prom-client's default registry
@@ -78,9 +91,13 @@ function setup(): Instruments | undefined {
   const cancelled = reg(MetricNames.cancelled, () =>
     new prom.Counter({ name: MetricNames.cancelled, help: 'Guest executions cancelled by a timeout, an AbortSignal or a kill', registers }),
   );
+  const seriesFolded = reg(MetricNames.seriesFolded, () =>
+    new prom.Counter({ name: MetricNames.seriesFolded, help: 'Observations recorded under an (other) label because their metric reached its series limit, by metric', labelNames: ['metric'] as const, registers }),
+  );
   // Present from the start at 0: an unlabelled series, so sum() works before the first error.
   guestErrors.inc(0);
   cancelled.inc(0);
+  const limit = <L extends string>(metric: string, n: number) => new SeriesLimit<L>(n, () => seriesFolded.inc({ metric }));
   instruments = {
     prom,
     registry,
@@ -93,14 +110,18 @@ function setup(): Instruments | undefined {
       new prom.Counter({ name: MetricNames.guestLogRecords, help: 'Log records guests sent to the host (records below the enabled level never leave the guest)', labelNames: ['level'] as const, registers }),
     ),
     guestLogCaps: reg(MetricNames.guestLogCaps, () =>
-      new prom.Counter({ name: MetricNames.guestLogCaps, help: 'Guest calls that reached the per-call log record limit; their later records were dropped in the guest', registers }),
+      new prom.Counter({ name: MetricNames.guestLogCaps, help: 'Guest calls that reached the per-call log limit (records or bytes); their later records were dropped', registers }),
     ),
     created: reg(MetricNames.sandboxesCreated, () => new prom.Counter({ name: MetricNames.sandboxesCreated, help: 'Sandboxes created', registers })),
     active: reg(MetricNames.sandboxesActive, () => new prom.Gauge({ name: MetricNames.sandboxesActive, help: 'Sandboxes created and not yet disposed', registers })),
     creation: reg(MetricNames.creationDuration, () =>
       new prom.Histogram({ name: MetricNames.creationDuration, help: 'Time to create a sandbox, guest init included', buckets: CREATE_BUCKETS_S, registers }),
     ),
-    errorSeries: new Set(),
+    seriesFolded,
+    errorSeries: limit(MetricNames.guestErrors, MAX_ERROR_SERIES),
+    errorCodes: new Set(),
+    guestCallSeries: limit(MetricNames.guestCallDuration, MAX_FUNCTION_SERIES),
+    hostCallSeries: limit(MetricNames.hostCallDuration, MAX_FUNCTION_SERIES),
   };
   return instruments;
 }
@@ -117,13 +138,10 @@ function callHistograms(m: Instruments): void {
 }
 
 function recordGuestError(m: Instruments, code: number, message: string): void {
-  let text = message.length > MAX_MESSAGE_LABEL ? message.slice(0, MAX_MESSAGE_LABEL) : message;
-  const key = `${code}\u0000${text}`;
-  if (!m.errorSeries.has(key)) {
-    if (m.errorSeries.size >= MAX_ERROR_SERIES) text = '(other)';
-    else m.errorSeries.add(key);
-  }
-  m.guestErrors.inc({ code: String(code), message: text });
+  const wanted = { code: String(code), message: labelValue(message) };
+  const labels = m.errorSeries.admit(wanted, m.errorCodes.has(wanted.code) ? { code: wanted.code, message: OTHER } : undefined);
+  if (labels === wanted) m.errorCodes.add(wanted.code);
+  m.guestErrors.inc(labels);
 }
 
 /**
@@ -144,7 +162,8 @@ export function metricsObserver(functionCallMetrics: boolean, hostFunctionNames:
       m.active.dec();
     },
     onCallEnd(e) {
-      if (functionCallMetrics) m.guestCalls!.observe({ function_name: e.fn }, e.durationUs);
+      // The guest's function table names these: bounded per process, like error labels.
+      if (functionCallMetrics) m.guestCalls!.observe(m.guestCallSeries.admit({ function_name: labelValue(e.fn) }), e.durationUs);
       if (!e.error) {
         m.lastSuccess ??=
           (m.registry.getSingleMetric(MetricNames.lastSuccess) as Prom.Gauge | undefined) ??
@@ -155,7 +174,7 @@ export function metricsObserver(functionCallMetrics: boolean, hostFunctionNames:
     },
     onHostCall(e) {
       // A guest may name any host function; only the embedder's become label values.
-      if (functionCallMetrics) m.hostCalls!.observe({ function_name: hostFunctionNames.has(e.fn) ? e.fn : '(unknown)' }, e.durationUs);
+      if (functionCallMetrics) m.hostCalls!.observe(m.hostCallSeries.admit({ function_name: hostFunctionNames.has(e.fn) ? e.fn : '(unknown)' }), e.durationUs);
     },
     onCancel() {
       m.cancelled.inc();

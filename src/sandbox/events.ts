@@ -17,8 +17,8 @@ export interface SandboxObserver {
   /** The guest function returned an error. */
   onGuestError?(e: { fn: string; code: number; message: string }): void;
   onGuestLog?(e: GuestLogRecord): void;
-  /** A call reached its log-record limit; the guest's further records were dropped in the guest. */
-  onGuestLogsCapped?(e: { limit: number }): void;
+  /** A call reached its log limit (`reason`: records or bytes); the guest's further records were dropped. */
+  onGuestLogsCapped?(e: { limit: number; limitBytes: number; reason: 'records' | 'bytes' }): void;
   onHostCall?(e: { fn: string; durationUs: number; error?: Error }): void;
   onCancel?(e: { fn: string }): void;
   onDispose?(): void;

@@ -14,11 +14,13 @@ import { GUEST_TARGET, HostLog, Level, emit, guestMinLevel, levelFromGuest, logg
 import type { SpanRef } from '../observability/log-filter';
 import { type Span, noopSpan, nowMs, startSpan, wouldRecord } from '../observability/tracing';
 import { decodeTraceBuffer } from '../abi/trace-records';
+import { MAX_GUEST_SPANS_PER_CALL, SpanBudget, reportDropped } from '../observability/span-budget';
 import { classifyFault } from './faults';
 import { InterruptHandle } from './interrupt';
 import { type GuestImage, parseGuestImage } from './elf';
 import { computeLayout, type Layout, type MemoryOptions, type Region } from './layout';
 import { checkValue } from './values';
+import { DEFAULT_MAX_LOGS, DEFAULT_MAX_LOG_BYTES, LogBudget } from './log-budget';
 
 /** A function the host offers to guests. */
 export interface HostFunction {
@@ -41,6 +43,9 @@ export interface SandboxOptions extends MemoryOptions {
   /** Log records one call may send (default 10,000). Past it, the guest's
    * logging is switched off until the call ends, so a flood costs nothing. */
   maxGuestLogsPerCall?: number;
+  /** Bytes of log text (message + file) one call may send (default 1 MiB);
+   * a record that would pass it is dropped and logging is switched off as above. */
+  maxGuestLogBytesPerCall?: number;
   /** Records the guest and host function call duration histograms (off by default). */
   functionCallMetrics?: boolean;
   /** Bounds guest initialisation (milliseconds). */
@@ -56,10 +61,9 @@ export interface CallOptions {
 
 const MAX_LOG_FILE_LEN = 4096;
 const DEFAULT_SPIN_US = 100;
-const DEFAULT_MAX_LOGS = 10_000;
 const MAX_HOST_ERROR_LOGS = 10;
-/** Guest spans read per call (the trace buffer bounds them anyway). */
-const MAX_GUEST_SPANS = 4096;
+/** `vm exit` trace records per call: the guest chooses how many exits a call makes. */
+const MAX_EXIT_LOGS = 1024;
 /** kill() waits this long for the vCPU to stop (measured: ~25-60 us). */
 const KILL_SPIN_US = 200;
 const MAX_IMAGE_FILE = 256 * 1024 * 1024;
@@ -86,8 +90,10 @@ export class Sandbox {
   private appliedVersion = -1;
   /** The spans the current work is inside, outermost first (for [span] log directives). */
   private spans: SpanRef[] = [];
-  private logsThisCall = 0;
+  /** This call's guest logging (created at its first record). */
+  private logBudget: LogBudget | undefined;
   private hostErrorsThisCall = 0;
+  private exitLogsThisCall = 0;
   /** Rejects when the current call is cancelled, so a host function that never settles cannot hold it. */
   private cancelled: Promise<never> | undefined;
   private cancelCall: (() => void) | undefined;
@@ -149,7 +155,8 @@ export class Sandbox {
     this.spans = [{ name: 'new' }];
     this.syncGuestLevel();
     const initSpan = parent.child('guest_init', Level.trace, SANDBOX_TARGET);
-    this.traceParent = initSpan;
+    const budget = new SpanBudget(initSpan); // init's exits are the guest's choice too
+    this.traceParent = budget;
     try {
       const fns = await this.guarded('guest init', this.options, async () => {
         const done = await this.drive(() => this.vm.run(this.spinUs, this.image.entry, this.layout.stackTop, abi.HL_PEB_ADDR), 'guest init');
@@ -165,6 +172,7 @@ export class Sandbox {
       initSpan.recordError(err);
       throw err;
     } finally {
+      reportDropped(initSpan, budget);
       initSpan.end();
       this.traceParent = NOOP_PARENT;
     }
@@ -318,7 +326,8 @@ export class Sandbox {
     const obs = this.observer;
     this.syncGuestLevel();
     this.spans = [{ name: 'call', fields: { function_name: name } }];
-    this.traceParent = span;
+    const budget = new SpanBudget(span);
+    this.traceParent = budget;
     const guestSpans = span.recording && wouldRecord(GUEST_TARGET, Level.info);
     this.setGuestTracing(guestSpans);
     const entryMs = nowMs();
@@ -340,7 +349,9 @@ export class Sandbox {
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
       throw e;
     } finally {
-      if (guestSpans && !this.disposed) this.collectGuestSpans(span, entryMs);
+      const guestBudget = new SpanBudget(span, MAX_GUEST_SPANS_PER_CALL);
+      if (guestSpans && !this.disposed) this.collectGuestSpans(span, entryMs, guestBudget);
+      reportDropped(span, budget, guestBudget);
       this.traceParent = NOOP_PARENT;
     }
   }
@@ -357,7 +368,7 @@ export class Sandbox {
   }
 
   /** Turns the guest's span records of this call into child spans of `call`. */
-  private collectGuestSpans(call: Span, entryMs: number): void {
+  private collectGuestSpans(call: Span, entryMs: number, budget: SpanBudget): void {
     const t = this.layout.trace;
     const head = this.vm.read(t.addr, abi.HlTraceHeaderSize);
     const used = head.readUInt32LE(abi.HlTraceHeaderOffsets.used);
@@ -379,7 +390,7 @@ export class Sandbox {
     const open = new Map<number, Span>();
     for (const r of buf.records) {
       if (r.kind === abi.HL_TRACE_BEGIN) {
-        if (open.size >= MAX_GUEST_SPANS || open.has(r.span)) continue;
+        if (open.has(r.span) || !budget.take()) continue;
         open.set(r.span, (open.get(r.parent) ?? call).child(r.name || '(unnamed)', Level.info, GUEST_TARGET, {}, at(r.tsc)));
       } else {
         const s = open.get(r.span);
@@ -435,9 +446,11 @@ export class Sandbox {
     try {
       return await this.driveExits(first, fn);
     } finally {
-      if (this.logsThisCall >= (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS) && !this.disposed) this.writeLogLevel(this.appliedLevel);
-      this.logsThisCall = 0;
+      const logs = this.logBudget;
+      this.logBudget = undefined;
+      if (logs?.capped) this.reportLogCap(logs);
       this.hostErrorsThisCall = 0;
+      this.exitLogsThisCall = 0;
     }
   }
 
@@ -450,7 +463,10 @@ export class Sandbox {
         runSpan.setAttribute('exit', exitName(exit));
         runSpan.end();
       }
-      if (vmLog.enabled(Level.trace, this.spans)) vmLog.trace('vm exit', exitFields(exit), this.spans);
+      if (this.exitLogsThisCall < MAX_EXIT_LOGS && vmLog.enabled(Level.trace, this.spans)) {
+        const more = ++this.exitLogsThisCall === MAX_EXIT_LOGS ? ' (further exits in this call are not logged)' : '';
+        vmLog.trace(`vm exit${more}`, exitFields(exit), this.spans);
+      }
       if (exit.kind === 'cancelled') throw CANCELLED; // guarded() builds the one error, with the reason
       if (exit.kind === 'fault') throw classifyFault(exit, this.layout, fn, this.codeAt(exit.rip));
       if (exit.kind === 'error') throw new HlError(ErrorCode.Internal, `KVM failed during ${fn}: ${exit.reason}${exit.errno ? ` (errno ${exit.errno})` : ''}`);
@@ -499,15 +515,24 @@ export class Sandbox {
     const message = r.string();
     const file = r.string(MAX_LOG_FILE_LEN);
     if (level > abi.HL_LOG_CRITICAL) throw violation(`log level ${level}`);
-    // Past the cap a guest built with the SDK stops sending; one that ignores the PEB is dropped here.
-    if (this.logsThisCall >= (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS)) return;
-    notify(this.observer, 'onGuestLog', { level, message, file, line });
-    emit(GUEST_TARGET, levelFromGuest(level), message, level === abi.HL_LOG_CRITICAL ? { file, line, critical: true } : { file, line }, this.spans);
-    if (++this.logsThisCall === (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS)) {
-      this.writeLogLevel(abi.HL_LOG_OFF); // the rest of this call's records stay in the guest
-      notify(this.observer, 'onGuestLogsCapped', { limit: this.logsThisCall });
-      log.warn('guest log records capped for this call; later records are dropped in the guest', { limit: this.logsThisCall }, this.spans);
+    const budget = (this.logBudget ??= new LogBudget(this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS, this.options.maxGuestLogBytesPerCall ?? DEFAULT_MAX_LOG_BYTES));
+    const wasCapped = budget.capped;
+    // Past a cap a guest built with the SDK stops sending; one that ignores the PEB is dropped here.
+    if (budget.take(Buffer.byteLength(message) + Buffer.byteLength(file))) {
+      notify(this.observer, 'onGuestLog', { level, message, file, line });
+      emit(GUEST_TARGET, levelFromGuest(level), message, level === abi.HL_LOG_CRITICAL ? { file, line, critical: true } : { file, line }, this.spans);
     }
+    if (!wasCapped && budget.capped) {
+      this.writeLogLevel(abi.HL_LOG_OFF); // the rest of this call's records stay in the guest
+      notify(this.observer, 'onGuestLogsCapped', { limit: budget.maxRecords, limitBytes: budget.maxBytes, reason: budget.capped });
+    }
+  }
+
+  /** At the end of a capped call: the guest's level back, and one record saying what was dropped. */
+  private reportLogCap(b: LogBudget): void {
+    if (!this.disposed) this.writeLogLevel(this.appliedLevel);
+    const fields = { limit: b.maxRecords, limit_bytes: b.maxBytes, delivered_records: b.records, delivered_bytes: b.bytes, dropped_records: b.droppedRecords, dropped_bytes: b.droppedBytes };
+    log.warn(`guest log output capped for this call at its ${b.capped} limit; later records were dropped (those an SDK guest kept are not counted)`, fields, this.spans);
   }
 
   private async handleHostCall(kind: number, r: Reader): Promise<void> {
