@@ -467,8 +467,9 @@ export class Sandbox {
         case abi.HL_PORT_ABORT: {
           if (msg.kind !== abi.HL_MSG_ABORT) throw violation(`message kind ${msg.kind} on the abort port`);
           const code = msg.reader.i32();
-          msg.reader.u32();
+          msg.reader.reserved();
           const text = msg.reader.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+          msg.reader.end('the abort message');
           throw new HlError(ErrorCode.GuestAborted, `guest aborted in ${fn} with code ${code}: ${text}`, { guestCode: code, guestMessage: text, function: fn });
         }
         default:
@@ -498,6 +499,7 @@ export class Sandbox {
     const line = r.u32();
     const message = r.string();
     const file = r.string(MAX_LOG_FILE_LEN);
+    r.end('a log record');
     if (level > abi.HL_LOG_CRITICAL) throw violation(`log level ${level}`);
     // Past the cap a guest built with the SDK stops sending; one that ignores the PEB is dropped here.
     if (this.logsThisCall >= (this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS)) return;
@@ -517,6 +519,7 @@ export class Sandbox {
     const name = r.string(abi.HL_MAX_NAME_LEN);
     if (argc > abi.HL_MAX_ARGS) throw violation(`host call with ${argc} arguments`);
     const args = Array.from({ length: argc }, () => r.value());
+    r.end(`the arguments of host function ${name}`);
     const ret = typeFromCode(retCode);
     const start = now();
     const hostSpan = this.traceParent.child('host_function', Level.trace, SANDBOX_TARGET, { function_name: name });
@@ -570,11 +573,14 @@ export class Sandbox {
 function readResult(kind: number, r: Reader, sig: FunctionSignature): JsValue {
   if (kind === abi.HL_MSG_ERROR) {
     const code = r.i32();
-    r.u32();
-    throw new GuestError(code, r.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN), sig.name);
+    r.reserved();
+    const text = r.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+    r.end(`the error of ${sig.name}`);
+    throw new GuestError(code, text, sig.name);
   }
   if (kind !== abi.HL_MSG_RESULT) throw violation(`message kind ${kind} where a result was expected`);
   const v = r.value();
+  r.end(`the result of ${sig.name}`);
   if (v.type !== sig.returns) throw violation(`${sig.name} returned a ${v.type}, but declares ${sig.returns}`);
   return v.value;
 }
