@@ -19,6 +19,7 @@ import { InterruptHandle } from './interrupt';
 import { type GuestImage, parseGuestImage } from './elf';
 import { computeLayout, type Layout, type MemoryOptions, type Region } from './layout';
 import { checkValue } from './values';
+import { hostFailure } from './host-errors';
 
 /** A function the host offers to guests. */
 export interface HostFunction {
@@ -91,6 +92,9 @@ export class Sandbox {
   /** Rejects when the current call is cancelled, so a host function that never settles cannot hold it. */
   private cancelled: Promise<never> | undefined;
   private cancelCall: (() => void) | undefined;
+  /** The host function whose synchronous code is running: a call, snapshot or
+   * restore it makes on this sandbox would wait for the call waiting for it. */
+  private inHostFunction: string | undefined;
 
   private constructor(
     private readonly vm: RawVm,
@@ -187,6 +191,7 @@ export class Sandbox {
 
   /** Calls a guest function; arguments are checked against its signature. Calls on one sandbox run one at a time. */
   call(name: string, args: unknown[] = [], options: CallOptions = {}): Promise<JsValue> {
+    if (this.inHostFunction !== undefined) return Promise.reject(this.reentrant(`call ${name}`));
     const gen = this.requested++;
     const run = this.queue.then(() => this.callNow(gen, name, args, options)).finally(() => (this.finished = gen + 1));
     this.queue = run.catch(() => undefined);
@@ -270,7 +275,8 @@ export class Sandbox {
 
   private disposeNow(): void {
     this.disposed = true;
-    this.vm.close();
+    this.vm.close(); // a running guest stops; its call fails with DISPOSED (guarded)
+    this.cancelCall?.(); // a call waiting on a host function settles now
     collected.unregister(this);
     notify(this.observer, 'onDispose');
     log.debug('sandbox disposed');
@@ -282,7 +288,12 @@ export class Sandbox {
 
   private checkIdle(what: string): void {
     this.checkUsable(false);
+    if (this.inHostFunction !== undefined) throw this.reentrant(what);
     if (this.finished !== this.requested) throw usage(`cannot ${what} while a call is in flight; await it first`);
+  }
+
+  private reentrant(what: string): HlError {
+    return new HlError(ErrorCode.Reentrant, `cannot ${what} from inside host function ${this.inHostFunction}: the guest of this sandbox is waiting for that host function to return`, { function: this.inHostFunction });
   }
 
   private checkUsable(checkPoison = true): void {
@@ -414,6 +425,7 @@ export class Sandbox {
     try {
       return await body();
     } catch (err) {
+      if (this.disposed) throw new HlError(ErrorCode.Disposed, `${fn} ended: the sandbox was disposed during the call`, { function: fn });
       if (err === CANCELLED) {
         notify(this.observer, 'onCancel', { fn });
         const reason = signal?.aborted && signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
@@ -533,7 +545,7 @@ export class Sandbox {
       if (args.length !== hf.params.length || args.some((a, i) => a.type !== hf.params[i])) {
         throw new HlError(ErrorCode.HostFunction, `host function ${name}(${hf.params.join(', ')}) called with (${args.map((a) => a.type).join(', ')})`);
       }
-      const pending = Promise.resolve(hf.fn(...args.map((a) => a.value)));
+      const pending = this.invokeHost(hf, args.map((a) => a.value));
       const result = this.cancelled ? await Promise.race([pending, this.cancelled]) : await pending;
       const value = checkValue(hf.returns, result, `the result of host function ${name}`);
       reply = w.value(hf.returns, value).finish(abi.HL_MSG_RESULT);
@@ -543,8 +555,9 @@ export class Sandbox {
         hostSpan.end();
         throw err; // the call is over, not the host function's failure
       }
-      error = err as Error;
-      const text = String(error?.message ?? err).slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+      const failure = hostFailure(name, err, abi.HL_MAX_ERROR_MSG_LEN);
+      error = failure.error;
+      const text = failure.text;
       reply = new Writer(this.layout.reply.size, 'a host error').u32(abi.HL_ERR_HOST_FUNCTION).u32(0).value('string', text).finish(abi.HL_MSG_ERROR);
     }
     if (error) hostSpan.recordError(error);
@@ -557,7 +570,18 @@ export class Sandbox {
       const more = this.hostErrorsThisCall === MAX_HOST_ERROR_LOGS ? ' (further host function failures in this call are not logged)' : '';
       log.log(level, `host function ${name} failed; the guest gets the error${more}`, { detail: String(error.message ?? error) }, this.spans);
     }
+    if (this.disposed) throw CANCELLED; // disposed by the host function: guarded() reports DISPOSED
     this.vm.write(this.layout.reply.addr, reply);
+  }
+
+  /** Runs a host function, marking its synchronous part so that it cannot call back into this sandbox. */
+  private invokeHost(hf: HostFunction, args: JsValue[]): Promise<unknown> {
+    this.inHostFunction = hf.name;
+    try {
+      return Promise.resolve(hf.fn(...args));
+    } finally {
+      this.inHostFunction = undefined;
+    }
   }
 
   /** Image data, heap, buffers and stack: everything the guest can write. Restoring
