@@ -46,6 +46,8 @@ export interface SandboxOptions extends MemoryOptions {
   functionCallMetrics?: boolean;
   /** Bounds guest initialisation (milliseconds). */
   timeoutMs?: number;
+  /** Accept an image with a writable and executable segment (off: such an image is INVALID_GUEST). */
+  allowWriteExecute?: boolean;
   signal?: AbortSignal;
 }
 
@@ -115,7 +117,7 @@ export class Sandbox {
     try {
       const loading = span.child('load_image', Level.trace, SANDBOX_TARGET);
       const bytes = typeof guest === 'string' ? readImage(guest) : Buffer.from(guest.buffer, guest.byteOffset, guest.byteLength);
-      const image = parseGuestImage(bytes);
+      const image = parseGuestImage(bytes, { allowWriteExecute: options.allowWriteExecute === true });
       loading.setAttribute('bytes', bytes.length);
       loading.end();
       const layout = computeLayout(image.end, options);
