@@ -34,9 +34,10 @@ static void value_beyond_message(const hl_call *c) {
 static void wrong_result_type(const hl_call *c) {
   (void)c;
   uint8_t *o = (uint8_t *)(uintptr_t)PEB->output_addr;
-  struct hl_msg m = { HL_MSG_RESULT, 16 };
+  struct hl_msg m = { HL_MSG_RESULT, HL_VALUE_SPAN(8) };
   struct hl_value v = { .type = HL_TYPE_F64, .len = 8 };
   double d = 1.5;
+  memset(o, 0, 8 + HL_VALUE_SPAN(8));
   memcpy(o, &m, sizeof m);
   memcpy(o + 8, &v, sizeof v);
   memcpy(o + 16, &d, 8);
@@ -142,6 +143,49 @@ static void log_flood(const hl_call *c) {
   for (int32_t i = 0; i < hl_arg_i32(c, 0); i++) hl_log(HL_LOG_INFO, "flood");
 }
 
+/* ---- Framing the host must refuse: every byte of a message means one thing ---- */
+/* Writes a RESULT message of `len` bytes (after its header) from `body`. */
+static void raw_result(const void *body, uint32_t len) {
+  uint8_t *o = (uint8_t *)(uintptr_t)PEB->output_addr;
+  struct hl_msg m = { HL_MSG_RESULT, len };
+  memcpy(o, &m, sizeof m);
+  memcpy(o + sizeof m, body, len);
+  outl(HL_PORT_DONE, 0);
+}
+
+/* A well-formed int32 result followed by 8 bytes the message should not have. */
+static void trailing_bytes(const hl_call *c) {
+  (void)c;
+  uint8_t b[32] = { HL_TYPE_I32, 0, 0, 0, 4, 0, 0, 0, 7 };
+  memset(b + 16, 0xee, 8);
+  raw_result(b, 24);
+}
+
+/* A string whose message ends right after its payload: no NUL, no padding. */
+static void unpadded_string(const hl_call *c) {
+  (void)c;
+  uint8_t b[16] = { HL_TYPE_STRING, 0, 0, 0, 2, 0, 0, 0, 'o', 'k' };
+  raw_result(b, 10);
+}
+
+/* A string declared 2 bytes long whose "padding" holds more text. */
+static void short_length(const hl_call *c) {
+  (void)c;
+  uint8_t b[16] = { HL_TYPE_STRING, 0, 0, 0, 2, 0, 0, 0, 'o', 'k', 'h', 'i', 'd', 'd', 'e', 'n' };
+  raw_result(b, 16);
+}
+
+/* A VLA of n bytes, its lowest byte written. Past the stack and its one guard
+ * page, an unprobed allocation lands in the trace buffer below; the SDK builds
+ * with -fstack-clash-protection, which touches each page on the way down, so
+ * the guard page stops it. Returns the address it wrote, if it got there. */
+static void huge_alloca(const hl_call *c) {
+  uint64_t n = hl_arg_u64(c, 0);
+  volatile uint8_t buf[n];
+  buf[0] = 0x5a;
+  hl_return_u64((uint64_t)(uintptr_t)&buf[0]);
+}
+
 /* ---- Fuzz(seed): a valid message of a random kind, mutated, on a random port ---- */
 static uint64_t rng;
 static uint64_t rnd(void) {
@@ -232,4 +276,8 @@ void hl_main(void) {
   hl_register("LongAbort", long_abort, HL_VOID, 0);
   hl_register("BigLogFlood", big_log_flood, HL_VOID, 2, HL_I32, HL_I32);
   hl_register("SpanFlood", span_flood, HL_I32, 0);
+  hl_register("TrailingBytes", trailing_bytes, HL_I32, 0);
+  hl_register("UnpaddedString", unpadded_string, HL_STRING, 0);
+  hl_register("ShortLength", short_length, HL_STRING, 0);
+  hl_register("HugeAlloca", huge_alloca, HL_U64, 1, HL_U64);
 }

@@ -4,9 +4,12 @@
 #   my.bin: my.c ; $(HL_LINK) -o $@ my.c
 HL_SDK ?= $(dir $(lastword $(MAKEFILE_LIST)))
 HL_CC ?= gcc
+# -fstack-clash-protection: a stack allocation larger than a page touches each
+# page on its way down, so it faults on the one guard page below the stack
+# instead of jumping it into the buffers and heap (docs/security.md).
 HL_CFLAGS := -O2 -std=gnu11 -Wall -Wextra -ffreestanding -fno-builtin -fno-stack-protector \
   -fno-pic -fno-pie -mno-red-zone -fcf-protection=none -fno-asynchronous-unwind-tables \
-  -I$(HL_SDK)/include
+  -fstack-clash-protection -I$(HL_SDK)/include
 HL_LDFLAGS := -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
   -Wl,-z,max-page-size=0x1000 -T $(HL_SDK)/hl.ld
 HL_RUNTIME := $(HL_SDK)/src/start.S $(HL_SDK)/src/note.c $(HL_SDK)/src/runtime.c \

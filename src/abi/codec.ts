@@ -129,8 +129,16 @@ export class Reader {
     const start = this.pos + abi.HlValueSize;
     if (len > this.buf.length - start) throw violation(`value length ${len} runs past its message`);
     if (len > maxLen) throw violation(`value of ${len} bytes exceeds the limit of ${maxLen}`);
+    // Strict framing: zero reserved bytes, and the whole span (payload plus
+    // its zero padding) inside the message, so a value means exactly one thing.
+    if (this.buf[this.pos + 1] | this.buf[this.pos + 2] | this.buf[this.pos + 3]) throw violation('reserved bytes of a value header are not zero');
+    const end = this.pos + valueSpan(len);
+    if (end > this.buf.length) throw violation(`${type} value of length ${len} lacks its padding: it needs ${valueSpan(len)} bytes, the message has ${this.buf.length - this.pos} left`);
+    for (let i = start + len; i < end; i++) {
+      if (this.buf[i] !== 0) throw violation(`${type} value of length ${len} is followed by non-zero padding (its declared length does not match its bytes)`);
+    }
     const p = this.buf.subarray(start, start + len);
-    this.pos = Math.min(this.buf.length, this.pos + valueSpan(len));
+    this.pos = end;
     const need = (n: number) => {
       if (len !== n) throw violation(`${type} value with length ${len}`);
     };
@@ -154,6 +162,17 @@ export class Reader {
         }
       case 'bytes': return { type, value: Buffer.from(p) };
     }
+  }
+
+  /** A reserved u32 of a message (the `0` of ERROR, ABORT, FUNCTIONS): must be zero. */
+  reserved(): void {
+    if (this.u32() !== 0) throw violation('a reserved message field is not zero');
+  }
+
+  /** Ends a message: a byte past its last field is a violation, not ignored. */
+  end(what: string): void {
+    const left = this.buf.length - this.pos;
+    if (left !== 0) throw violation(`${left} byte${left === 1 ? '' : 's'} trailing ${what}`);
   }
 
   string(maxLen?: number): string {

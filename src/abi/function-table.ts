@@ -9,7 +9,7 @@ import { type FunctionSignature, type ParamType, typeFromCode } from './types';
 export function readFunctionTable(r: Reader, kind: number): FunctionSignature[] {
   if (kind !== abi.HL_MSG_FUNCTIONS) throw violation(`init ended with message kind ${kind}, not a function table`);
   const count = r.u32();
-  r.u32();
+  r.reserved();
   if (count > abi.HL_MAX_FUNCTIONS) throw violation(`${count} functions (the limit is ${abi.HL_MAX_FUNCTIONS})`);
   const fns: FunctionSignature[] = [];
   const seen = new Set<string>();
@@ -24,6 +24,7 @@ export function readFunctionTable(r: Reader, kind: number): FunctionSignature[] 
     seen.add(name);
     fns.push({ name, returns: types[0]!, params: types.slice(1) as ParamType[] });
   }
+  r.end('the function table');
   return fns;
 }
 

@@ -31,6 +31,7 @@ const byError: Record<ErrorCodeValue, number> = {
   [ErrorCode.Cancelled]: ExitCode.Cancelled,
   [ErrorCode.Poisoned]: ExitCode.Crashed,
   [ErrorCode.Disposed]: ExitCode.Failure,
+  [ErrorCode.Reentrant]: ExitCode.Usage,
   [ErrorCode.HostFunction]: ExitCode.Failure,
   [ErrorCode.Internal]: ExitCode.Failure,
 };

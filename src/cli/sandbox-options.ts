@@ -1,6 +1,6 @@
-// sandbox-options.ts: the memory flags shared by the commands that boot a guest.
+// sandbox-options.ts: the memory and image flags shared by the commands that boot a guest.
 import { type Command, Option } from 'commander';
-import type { MemoryOptions } from '../sandbox';
+import type { MemoryOptions, SandboxOptions } from '../sandbox';
 import { MEMORY_DEFAULTS } from '../sandbox/layout';
 import { parseSize } from './units';
 
@@ -17,11 +17,13 @@ export function addMemoryOptions(cmd: Command): Command {
   for (const [key, flags, what] of FLAGS) {
     cmd.addOption(new Option(flags, `${what} (default ${human(MEMORY_DEFAULTS[key])})`).argParser((v) => parseSize(v, flags.split(' ')[0])));
   }
+  cmd.addOption(new Option('--allow-write-execute', 'accept a guest image with a writable and executable segment (refused by default)'));
   return cmd;
 }
 
-export function memoryOptions(opts: Record<string, unknown>): MemoryOptions {
-  const out: MemoryOptions = {};
+export function memoryOptions(opts: Record<string, unknown>): MemoryOptions & Pick<SandboxOptions, 'allowWriteExecute'> {
+  const out: MemoryOptions & Pick<SandboxOptions, 'allowWriteExecute'> = {};
+  if (opts.allowWriteExecute === true) out.allowWriteExecute = true;
   for (const [key] of FLAGS) if (typeof opts[key] === 'number') out[key] = opts[key] as number;
   if (out.outputSize !== undefined) out.replySize = out.outputSize;
   return out;

@@ -33,7 +33,13 @@ function invalid(message: string): HlError {
   return new HlError(ErrorCode.InvalidGuest, `not a valid hl guest: ${message}`);
 }
 
-export function parseGuestImage(file: Buffer): GuestImage {
+export interface ImageOptions {
+  /** Accept segments that are both writable and executable (refused by default:
+   * a guest could write code and run it, defeating the read-only text). */
+  allowWriteExecute?: boolean;
+}
+
+export function parseGuestImage(file: Buffer, options: ImageOptions = {}): GuestImage {
   if (file.length === 0) throw invalid('the file is empty');
   if (file.length < 64 || file.readUInt32BE(0) !== 0x7f454c46) throw invalid('not an ELF file');
   if (file[4] !== 2) throw invalid('a 32-bit ELF; hl runs 64-bit x86-64 guests');
@@ -70,6 +76,9 @@ export function parseGuestImage(file: Buffer): GuestImage {
     if (memsz === 0n) continue; // linkers emit empty segments; nothing to map
     if (vaddr < BigInt(abi.HL_IMAGE_BASE) || vaddr + memsz > BigInt(limit)) {
       throw invalid(`segment ${i} at 0x${vaddr.toString(16)} lies outside the guest image area (link with the SDK's hl.ld)`);
+    }
+    if ((flags & PF_W) !== 0 && (flags & PF_X) !== 0 && !options.allowWriteExecute) {
+      throw invalid(`segment ${i} is both writable and executable; hl refuses W+X code unless the embedder sets allowWriteExecute (link with the SDK's hl.ld)`);
     }
     segments.push({
       vaddr: Number(vaddr),

@@ -26,6 +26,8 @@ export const ErrorCode = {
   Poisoned: 'POISONED',
   /** The sandbox was disposed. */
   Disposed: 'DISPOSED',
+  /** A host function called back into its own sandbox (call, snapshot, restore), whose guest waits for it. */
+  Reentrant: 'REENTRANT',
   /** A host function threw (reported to the guest, and here if the guest gives up). */
   HostFunction: 'HOST_FUNCTION',
   /** KVM or the addon failed unexpectedly. */

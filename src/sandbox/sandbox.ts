@@ -21,6 +21,7 @@ import { type GuestImage, parseGuestImage } from './elf';
 import { computeLayout, type Layout, type MemoryOptions, type Region } from './layout';
 import { checkValue } from './values';
 import { DEFAULT_MAX_LOGS, DEFAULT_MAX_LOG_BYTES, LogBudget } from './log-budget';
+import { hostFailure } from './host-errors';
 
 /** A function the host offers to guests. */
 export interface HostFunction {
@@ -50,6 +51,8 @@ export interface SandboxOptions extends MemoryOptions {
   functionCallMetrics?: boolean;
   /** Bounds guest initialisation (milliseconds). */
   timeoutMs?: number;
+  /** Accept an image with a writable and executable segment (off: such an image is INVALID_GUEST). */
+  allowWriteExecute?: boolean;
   signal?: AbortSignal;
 }
 
@@ -97,6 +100,9 @@ export class Sandbox {
   /** Rejects when the current call is cancelled, so a host function that never settles cannot hold it. */
   private cancelled: Promise<never> | undefined;
   private cancelCall: (() => void) | undefined;
+  /** The host function whose synchronous code is running: a call, snapshot or
+   * restore it makes on this sandbox would wait for the call waiting for it. */
+  private inHostFunction: string | undefined;
 
   private constructor(
     private readonly vm: RawVm,
@@ -117,7 +123,7 @@ export class Sandbox {
     try {
       const loading = span.child('load_image', Level.trace, SANDBOX_TARGET);
       const bytes = typeof guest === 'string' ? readImage(guest) : Buffer.from(guest.buffer, guest.byteOffset, guest.byteLength);
-      const image = parseGuestImage(bytes);
+      const image = parseGuestImage(bytes, { allowWriteExecute: options.allowWriteExecute === true });
       loading.setAttribute('bytes', bytes.length);
       loading.end();
       const layout = computeLayout(image.end, options);
@@ -195,6 +201,7 @@ export class Sandbox {
 
   /** Calls a guest function; arguments are checked against its signature. Calls on one sandbox run one at a time. */
   call(name: string, args: unknown[] = [], options: CallOptions = {}): Promise<JsValue> {
+    if (this.inHostFunction !== undefined) return Promise.reject(this.reentrant(`call ${name}`));
     const gen = this.requested++;
     const run = this.queue.then(() => this.callNow(gen, name, args, options)).finally(() => (this.finished = gen + 1));
     this.queue = run.catch(() => undefined);
@@ -278,7 +285,8 @@ export class Sandbox {
 
   private disposeNow(): void {
     this.disposed = true;
-    this.vm.close();
+    this.vm.close(); // a running guest stops; its call fails with DISPOSED (guarded)
+    this.cancelCall?.(); // a call waiting on a host function settles now
     collected.unregister(this);
     notify(this.observer, 'onDispose');
     log.debug('sandbox disposed');
@@ -290,7 +298,12 @@ export class Sandbox {
 
   private checkIdle(what: string): void {
     this.checkUsable(false);
+    if (this.inHostFunction !== undefined) throw this.reentrant(what);
     if (this.finished !== this.requested) throw usage(`cannot ${what} while a call is in flight; await it first`);
+  }
+
+  private reentrant(what: string): HlError {
+    return new HlError(ErrorCode.Reentrant, `cannot ${what} from inside host function ${this.inHostFunction}: the guest of this sandbox is waiting for that host function to return`, { function: this.inHostFunction });
   }
 
   private checkUsable(checkPoison = true): void {
@@ -425,6 +438,7 @@ export class Sandbox {
     try {
       return await body();
     } catch (err) {
+      if (this.disposed) throw new HlError(ErrorCode.Disposed, `${fn} ended: the sandbox was disposed during the call`, { function: fn });
       if (err === CANCELLED) {
         notify(this.observer, 'onCancel', { fn });
         const reason = signal?.aborted && signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
@@ -483,8 +497,9 @@ export class Sandbox {
         case abi.HL_PORT_ABORT: {
           if (msg.kind !== abi.HL_MSG_ABORT) throw violation(`message kind ${msg.kind} on the abort port`);
           const code = msg.reader.i32();
-          msg.reader.u32();
+          msg.reader.reserved();
           const text = msg.reader.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+          msg.reader.end('the abort message');
           throw new HlError(ErrorCode.GuestAborted, `guest aborted in ${fn} with code ${code}: ${text}`, { guestCode: code, guestMessage: text, function: fn });
         }
         default:
@@ -514,6 +529,7 @@ export class Sandbox {
     const line = r.u32();
     const message = r.string();
     const file = r.string(MAX_LOG_FILE_LEN);
+    r.end('a log record');
     if (level > abi.HL_LOG_CRITICAL) throw violation(`log level ${level}`);
     const budget = (this.logBudget ??= new LogBudget(this.options.maxGuestLogsPerCall ?? DEFAULT_MAX_LOGS, this.options.maxGuestLogBytesPerCall ?? DEFAULT_MAX_LOG_BYTES));
     const wasCapped = budget.capped;
@@ -542,6 +558,7 @@ export class Sandbox {
     const name = r.string(abi.HL_MAX_NAME_LEN);
     if (argc > abi.HL_MAX_ARGS) throw violation(`host call with ${argc} arguments`);
     const args = Array.from({ length: argc }, () => r.value());
+    r.end(`the arguments of host function ${name}`);
     const ret = typeFromCode(retCode);
     const start = now();
     const hostSpan = this.traceParent.child('host_function', Level.trace, SANDBOX_TARGET, { function_name: name });
@@ -555,7 +572,7 @@ export class Sandbox {
       if (args.length !== hf.params.length || args.some((a, i) => a.type !== hf.params[i])) {
         throw new HlError(ErrorCode.HostFunction, `host function ${name}(${hf.params.join(', ')}) called with (${args.map((a) => a.type).join(', ')})`);
       }
-      const pending = Promise.resolve(hf.fn(...args.map((a) => a.value)));
+      const pending = this.invokeHost(hf, args.map((a) => a.value));
       const result = this.cancelled ? await Promise.race([pending, this.cancelled]) : await pending;
       const value = checkValue(hf.returns, result, `the result of host function ${name}`);
       reply = w.value(hf.returns, value).finish(abi.HL_MSG_RESULT);
@@ -565,8 +582,9 @@ export class Sandbox {
         hostSpan.end();
         throw err; // the call is over, not the host function's failure
       }
-      error = err as Error;
-      const text = String(error?.message ?? err).slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+      const failure = hostFailure(name, err, abi.HL_MAX_ERROR_MSG_LEN);
+      error = failure.error;
+      const text = failure.text;
       reply = new Writer(this.layout.reply.size, 'a host error').u32(abi.HL_ERR_HOST_FUNCTION).u32(0).value('string', text).finish(abi.HL_MSG_ERROR);
     }
     if (error) hostSpan.recordError(error);
@@ -579,7 +597,18 @@ export class Sandbox {
       const more = this.hostErrorsThisCall === MAX_HOST_ERROR_LOGS ? ' (further host function failures in this call are not logged)' : '';
       log.log(level, `host function ${name} failed; the guest gets the error${more}`, { detail: String(error.message ?? error) }, this.spans);
     }
+    if (this.disposed) throw CANCELLED; // disposed by the host function: guarded() reports DISPOSED
     this.vm.write(this.layout.reply.addr, reply);
+  }
+
+  /** Runs a host function, marking its synchronous part so that it cannot call back into this sandbox. */
+  private invokeHost(hf: HostFunction, args: JsValue[]): Promise<unknown> {
+    this.inHostFunction = hf.name;
+    try {
+      return Promise.resolve(hf.fn(...args));
+    } finally {
+      this.inHostFunction = undefined;
+    }
   }
 
   /** Image data, heap, buffers and stack: everything the guest can write. Restoring
@@ -595,11 +624,14 @@ export class Sandbox {
 function readResult(kind: number, r: Reader, sig: FunctionSignature): JsValue {
   if (kind === abi.HL_MSG_ERROR) {
     const code = r.i32();
-    r.u32();
-    throw new GuestError(code, r.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN), sig.name);
+    r.reserved();
+    const text = r.string().slice(0, abi.HL_MAX_ERROR_MSG_LEN);
+    r.end(`the error of ${sig.name}`);
+    throw new GuestError(code, text, sig.name);
   }
   if (kind !== abi.HL_MSG_RESULT) throw violation(`message kind ${kind} where a result was expected`);
   const v = r.value();
+  r.end(`the result of ${sig.name}`);
   if (v.type !== sig.returns) throw violation(`${sig.name} returned a ${v.type}, but declares ${sig.returns}`);
   return v.value;
 }
