@@ -287,8 +287,9 @@ VmExit KvmVm::refused_io_exit(const char* reason) {
 bool KvmVm::complete_pending_io() {
   // KVM finishes an I/O or MMIO exit at the start of the next KVM_RUN and
   // then, with immediate_exit set, returns EINTR before entering the guest.
-  // A string instruction may need further exits: a few rounds, then give up.
-  for (int round = 0; round < 8; round++) {
+  // A string instruction may need further exits (MMIO reads chain up to a
+  // thousand: `rep lods`): bounded rounds, then give up.
+  for (int round = 0; round < 2048; round++) {
     if (run_->exit_reason == KVM_EXIT_IO && run_->io.direction == KVM_EXIT_IO_IN) {
       uint64_t n = uint64_t(run_->io.size) * run_->io.count;  // the guest gets zeros, never stale bytes
       if (run_->io.data_offset < run_size_ && n <= run_size_ - run_->io.data_offset)

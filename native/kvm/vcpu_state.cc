@@ -59,18 +59,26 @@ std::string vcpu_state_save(int kvm_fd, int vm_fd, int vcpu_fd, VcpuState& out) 
   int size = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
   if (size < (int)kCXsaveSize) size = kCXsaveSize;
   if (size > (1 << 20)) return "KVM_CAP_XSAVE2: implausible XSAVE size";
-  s.xsave.assign(size, 0);
+  // Slack past the size KVM reported: were the process to gain AMX guest
+  // permission between the two ioctls, KVM_GET_XSAVE2 would write more.
+  s.xsave.assign(size + 8192, 0);
   unsigned long get = size > (int)kCXsaveSize ? kKvmGetXsave2 : kKvmGetXsave;
   if (ioctl(vcpu_fd, get, s.xsave.data()) < 0 && ioctl(vcpu_fd, kKvmGetXsave, s.xsave.data()) < 0)
     return sys("KVM_GET_XSAVE");
   // The sandbox's PKRU is 0 (every key allows access), whatever init left.
+  // The image is tried here, while the vCPU is idle, so that restore() has
+  // one path: if KVM refuses a PKRU component (a guest CPUID without PKU),
+  // the image stays as KVM gave it, and PKRU is then not state KVM keeps for
+  // this vCPU (on VMX/SVM, wrpkru with CR4.PKE clear is #UD).
   uint32_t pkru = xsave_pkru_offset();
   if (pkru && pkru + 4 <= s.xsave.size()) {
-    memset(&s.xsave[pkru], 0, 4);
+    std::vector<uint8_t> forced = s.xsave;
+    memset(&forced[pkru], 0, 4);
     uint64_t bv;
-    memcpy(&bv, &s.xsave[512], 8);  // XSTATE_BV in the XSAVE header
+    memcpy(&bv, &forced[512], 8);  // XSTATE_BV in the XSAVE header
     bv |= 1ull << 9;
-    memcpy(&s.xsave[512], &bv, 8);
+    memcpy(&forced[512], &bv, 8);
+    if (ioctl(vcpu_fd, kKvmSetXsave, forced.data()) == 0) s.xsave = std::move(forced);
   }
   if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 && ioctl(vcpu_fd, KVM_GET_XCRS, &s.xcrs) == 0)
     s.has_xcrs = true;
@@ -97,16 +105,8 @@ std::string vcpu_state_restore(int vcpu_fd, const VcpuState& s) {
   if (ioctl(vcpu_fd, KVM_GET_SREGS, &now) < 0) return sys("KVM_GET_SREGS");
   if ((s.sregs_always || !same_sregs(now, s.sregs)) && ioctl(vcpu_fd, KVM_SET_SREGS, &s.sregs) < 0) return sys("KVM_SET_SREGS");
   if (s.has_xcrs && ioctl(vcpu_fd, KVM_SET_XCRS, &s.xcrs) < 0) return sys("KVM_SET_XCRS");
-  if (ioctl(vcpu_fd, kKvmSetXsave, s.xsave.data()) < 0) {
-    // Some hosts refuse a PKRU component the guest's XCR0 does not enable:
-    // then PKRU is not part of the guest's state and the plain image will do.
-    std::vector<uint8_t> plain = s.xsave;
-    uint64_t bv;
-    memcpy(&bv, &plain[512], 8);
-    bv &= ~(1ull << 9);
-    memcpy(&plain[512], &bv, 8);
-    if (ioctl(vcpu_fd, kKvmSetXsave, plain.data()) < 0) return sys("KVM_SET_XSAVE");
-  }
+  // The image was accepted once at save time (vcpu_state_save): no fallback.
+  if (ioctl(vcpu_fd, kKvmSetXsave, s.xsave.data()) < 0) return sys("KVM_SET_XSAVE");
   MsrBuf m{};
   m.nmsrs = static_cast<uint32_t>(s.msr_index.size());
   for (size_t i = 0; i < s.msr_index.size(); i++) {
