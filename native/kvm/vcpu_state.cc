@@ -15,8 +15,7 @@ namespace {
 
 std::string sys(const char* what) { return std::string(what) + ": " + strerror(errno); }
 
-const uint32_t kMsrs[] = {kMsrFsBase, kMsrGsBase, kMsrKernelGsBase, kMsrTscAux,
-                          kMsrStar,   kMsrLstar,  kMsrCstar,        kMsrSfmask};
+const uint32_t kMsrs[] = {kMsrFsBase, kMsrGsBase, kMsrKernelGsBase};
 
 // kvm_msrs (a header and a flexible array) with room for our list.
 struct MsrBuf {
@@ -87,6 +86,12 @@ std::string vcpu_state_save(int kvm_fd, int vm_fd, int vcpu_fd, VcpuState& out) 
   m.nmsrs = sizeof(kMsrs) / sizeof(kMsrs[0]);
   int got = ioctl(vcpu_fd, kKvmGetMsrs, &m);  // stops at the first MSR KVM does not know
   if (got < 0) return sys("KVM_GET_MSRS");
+  // Each restore step is tried once here, on the idle vCPU with the values it
+  // holds, so restore() never meets a refusal it could only report: what this
+  // KVM will not set back is not state it keeps for the vCPU.
+  m.nmsrs = got;
+  int set = ioctl(vcpu_fd, kKvmSetMsrs, &m);  // also stops at the first refusal
+  if (set > 0) got = set; else got = 0;
   // Without FS/GS base as MSRs, KVM_SET_SREGS (which holds them too) must run
   // at every restore.
   s.sregs_always = got < 2;
@@ -94,6 +99,10 @@ std::string vcpu_state_save(int kvm_fd, int vm_fd, int vcpu_fd, VcpuState& out) 
     s.msr_index.push_back(m.entries[i].index);
     s.msr_value.push_back(m.entries[i].data);
   }
+  s.has_debugregs = ioctl(vcpu_fd, KVM_GET_DEBUGREGS, &s.debugregs) == 0 &&
+                    ioctl(vcpu_fd, KVM_SET_DEBUGREGS, &s.debugregs) == 0;
+  kvm_vcpu_events ev{};
+  s.has_events = ioctl(vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) == 0 && ioctl(vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
   s.valid = true;
   out = std::move(s);
   return "";
@@ -114,13 +123,12 @@ std::string vcpu_state_restore(int vcpu_fd, const VcpuState& s) {
     m.entries[i].data = s.msr_value[i];
   }
   if (ioctl(vcpu_fd, kKvmSetMsrs, &m) != (int)m.nmsrs) return sys("KVM_SET_MSRS");
-  kvm_debugregs dr{};
-  dr.dr6 = 0xffff0ff0;  // architectural reset values
-  dr.dr7 = 0x400;
-  if (ioctl(vcpu_fd, KVM_SET_DEBUGREGS, &dr) < 0) return sys("KVM_SET_DEBUGREGS");
+  // The debug registers as at the snapshot (ring 3 cannot write them; a
+  // future debugger stub might): DR0-3 zero, DR6/DR7 at their reset values.
+  if (s.has_debugregs && ioctl(vcpu_fd, KVM_SET_DEBUGREGS, &s.debugregs) < 0) return sys("KVM_SET_DEBUGREGS");
   kvm_vcpu_events ev{};  // no exception, interrupt, NMI or SMI pending or injected
   ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW;
-  if (ioctl(vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0) return sys("KVM_SET_VCPU_EVENTS");
+  if (s.has_events && ioctl(vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0) return sys("KVM_SET_VCPU_EVENTS");
   return "";
 }
 

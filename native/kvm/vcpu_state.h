@@ -10,12 +10,11 @@
 
 namespace hl {
 
-// MSRs saved and restored. Ring 3 writes FS/GS base on PVM (wrfsbase and
-// wrgsbase run there even with CR4.FSGSBASE clear); the others are listed so
-// the guarantee does not rest on ring 3 being unable to reach them.
-constexpr uint32_t kMsrFsBase = 0xc0000100, kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102,
-                   kMsrTscAux = 0xc0000103, kMsrStar = 0xc0000081, kMsrLstar = 0xc0000082,
-                   kMsrCstar = 0xc0000083, kMsrSfmask = 0xc0000084;
+// MSRs saved and restored: the ones ring 3 reaches. It writes FS/GS base on
+// PVM (wrfsbase and wrgsbase run there even with CR4.FSGSBASE clear);
+// kernel GS base is listed so the guarantee does not rest on swapgs being
+// privileged. Every other MSR needs wrmsr, which ring 3 cannot execute (#GP).
+constexpr uint32_t kMsrFsBase = 0xc0000100, kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102;
 
 struct VcpuState {
   bool valid = false;
@@ -24,6 +23,8 @@ struct VcpuState {
   kvm_xcrs xcrs{};
   bool has_xcrs = false;
   bool sregs_always = false;  // FS/GS base only through KVM_SET_SREGS
+  kvm_debugregs debugregs{};
+  bool has_debugregs = false, has_events = false;  // KVM accepted them at save time
   std::vector<uint32_t> msr_index;
   std::vector<uint64_t> msr_value;
 };
@@ -32,7 +33,7 @@ struct VcpuState {
 std::string vcpu_state_save(int kvm_fd, int vm_fd, int vcpu_fd, VcpuState& out);
 
 // Puts `s` back whole: XSAVE image (with PKRU forced to 0), XCR0, MSRs, debug
-// registers (all zero), vCPU events (no pending exception, interrupt or NMI)
+// registers, vCPU events (no pending exception, interrupt or NMI)
 // and, when they differ, the special registers (KVM_SET_SREGS resets the
 // shadow MMU, so it is skipped when nothing changed). Returns "" or what failed.
 std::string vcpu_state_restore(int vcpu_fd, const VcpuState& s);
