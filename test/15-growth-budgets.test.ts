@@ -61,6 +61,9 @@ t.test('label values: control characters replaced, cut on whole code points', as
   o.onCallEnd!({ fn: 'F', durationUs: 1, error: new GuestError(3, '\x1b]0;pwned\x07\nhl: error: x', 'F') });
   const v = (await values(registry, MetricNames.guestErrors)).find((x) => x.labels.code === '3');
   t.equal(v?.labels.message, '\ufffd]0;pwned\ufffd\ufffdhl: error: x');
+  // The same set the CLI escapes (src/inert-text.ts): bidi marks and invisible characters too; joiners kept.
+  t.equal(labelValue('a\u200eb\u200fc\u061cd\ufeffe\ufff9f\u202eg\u2067h\u200bi\u{e0041}j\u2028k'), 'a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffdh\ufffdi\ufffdj\ufffdk');
+  t.equal(labelValue('👨\u200d👩 ❤\ufe0f'), '👨\u200d👩 ❤\ufe0f', 'emoji sequences kept');
   const cut = labelValue('a' + '😀'.repeat(200));
   t.equal([...cut].length, 120);
   t.equal(Buffer.from(cut).toString(), cut, 'no lone surrogate');

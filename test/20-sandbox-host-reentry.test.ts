@@ -8,6 +8,9 @@ import { simpleguest } from './helpers';
 /** A bound on the outer call, so that a regression fails (CANCELLED) instead of hanging. */
 const BOUND = { timeoutMs: 60_000 };
 
+/** Lets timers and I/O run: a host function that awaited this is past its synchronous part. */
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
 /** simpleguest's Add calls HostAdd(int32, int32) -> int32; `fn` gets the sandbox. */
 async function withHostAdd(fn: (sb: Sandbox) => unknown): Promise<Sandbox> {
   let sb: Sandbox | undefined;
@@ -22,6 +25,10 @@ t.test('a host function calling back into its sandbox gets REENTRANT at once', a
     ['awaits the call', async (sb) => String(await sb.call('Echo', ['x'])).length],
     ['calls snapshot()', (sb) => (sb.snapshot(), 0)],
     ['calls restore()', (sb) => (sb.restore(), 0)],
+    // Past its synchronous part: 0.1.0 queued the call behind the one waiting for it (CANCELLED at BOUND).
+    ['awaits, then calls', async (sb) => (await tick(), sb.call('Echo', ['x']))],
+    ['awaits, then calls snapshot()', async (sb) => (await tick(), sb.snapshot(), 0)],
+    ['awaits, then calls restore()', async (sb) => (await tick(), sb.restore(), 0)],
   ];
   for (const [name, body] of variants) {
     let seen: unknown;
@@ -43,6 +50,22 @@ t.test('a host function calling back into its sandbox gets REENTRANT at once', a
     t.equal(await sb.call('Echo', ['after']), 'after', `${name}: the sandbox still works`);
     sb.dispose();
   }
+  // Calls a host function leaves behind are not re-entry once it returned: they run after the outer call.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let later: Promise<unknown> | undefined;
+  let timed: Promise<unknown> | undefined;
+  const sb = await withHostAdd((s) => {
+    later = gate.then(() => s.call('Echo', ['later'], BOUND));
+    setTimeout(() => (timed = s.call('Echo', ['timer'], BOUND)), 0);
+    return 3;
+  });
+  t.equal(await sb.call('Add', [1, 2], BOUND), 3, 'the outer call ends');
+  release();
+  t.equal(await later, 'later', 'a call started from the host function\'s context after the outer call ended');
+  while (!timed) await tick();
+  t.equal(await timed, 'timer', 'a call a timer of the host function started');
+  sb.dispose();
 });
 
 t.test('dispose() inside a host function fails the call with DISPOSED; kill() with CANCELLED', async (t) => {

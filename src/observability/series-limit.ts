@@ -3,6 +3,8 @@
 // and on every /metrics page for the life of the process, so a guest that
 // invents a fresh value per call would grow the host without end.
 
+import { INERT_ESCAPED } from '../inert-text';
+
 /** The label value that stands for every value past a metric's limit. */
 export const OTHER = '(other)';
 
@@ -39,8 +41,10 @@ export const MAX_LABEL_CHARS = 120;
 
 /**
  * A guest's text as a label value: cut to `max` characters (whole code points,
- * so no lone surrogate), control characters (C0, DEL, C1) replaced by U+FFFD so
- * no terminal escape or line break reaches a /metrics page or a dump on a TTY.
+ * so no lone surrogate), and every character the CLI escapes in guest text
+ * (C0, DEL, C1, line separators, bidi controls, invisible characters: the
+ * set of inert-text.ts) replaced by U+FFFD, so no terminal escape, line break,
+ * reordering or hidden text reaches a /metrics page or a dump on a TTY.
  */
 export function labelValue(text: string, max = MAX_LABEL_CHARS): string {
   let out = '';
@@ -49,5 +53,5 @@ export function labelValue(text: string, max = MAX_LABEL_CHARS): string {
     if (n++ === max) break;
     out += ch;
   }
-  return out.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+  return out.replace(INERT_ESCAPED, '\ufffd');
 }

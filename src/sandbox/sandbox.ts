@@ -22,6 +22,7 @@ import { computeLayout, type Layout, type MemoryOptions, type Region } from './l
 import { checkValue } from './values';
 import { DEFAULT_MAX_LOGS, DEFAULT_MAX_LOG_BYTES, LogBudget } from './log-budget';
 import { hostFailure } from './host-errors';
+import { HostFrame } from './host-context';
 
 /** A function the host offers to guests. */
 export interface HostFunction {
@@ -100,9 +101,6 @@ export class Sandbox {
   /** Rejects when the current call is cancelled, so a host function that never settles cannot hold it. */
   private cancelled: Promise<never> | undefined;
   private cancelCall: (() => void) | undefined;
-  /** The host function whose synchronous code is running: a call, snapshot or
-   * restore it makes on this sandbox would wait for the call waiting for it. */
-  private inHostFunction: string | undefined;
 
   private constructor(
     private readonly vm: RawVm,
@@ -201,7 +199,8 @@ export class Sandbox {
 
   /** Calls a guest function; arguments are checked against its signature. Calls on one sandbox run one at a time. */
   call(name: string, args: unknown[] = [], options: CallOptions = {}): Promise<JsValue> {
-    if (this.inHostFunction !== undefined) return Promise.reject(this.reentrant(`call ${name}`));
+    const inside = HostFrame.insideOf(this);
+    if (inside !== undefined) return Promise.reject(this.reentrant(`call ${name}`, inside));
     const gen = this.requested++;
     const run = this.queue.then(() => this.callNow(gen, name, args, options)).finally(() => (this.finished = gen + 1));
     this.queue = run.catch(() => undefined);
@@ -298,12 +297,15 @@ export class Sandbox {
 
   private checkIdle(what: string): void {
     this.checkUsable(false);
-    if (this.inHostFunction !== undefined) throw this.reentrant(what);
+    const inside = HostFrame.insideOf(this);
+    if (inside !== undefined) throw this.reentrant(what, inside);
     if (this.finished !== this.requested) throw usage(`cannot ${what} while a call is in flight; await it first`);
   }
 
-  private reentrant(what: string): HlError {
-    return new HlError(ErrorCode.Reentrant, `cannot ${what} from inside host function ${this.inHostFunction}: the guest of this sandbox is waiting for that host function to return`, { function: this.inHostFunction });
+  /** A call, snapshot or restore from inside one of this sandbox's running host functions
+   * (directly, after an await, or via another sandbox) would wait for the call waiting for it. */
+  private reentrant(what: string, fn: string): HlError {
+    return new HlError(ErrorCode.Reentrant, `cannot ${what} from inside host function ${fn}: the guest of this sandbox is waiting for that host function to return`, { function: fn });
   }
 
   private checkUsable(checkPoison = true): void {
@@ -572,8 +574,15 @@ export class Sandbox {
       if (args.length !== hf.params.length || args.some((a, i) => a.type !== hf.params[i])) {
         throw new HlError(ErrorCode.HostFunction, `host function ${name}(${hf.params.join(', ')}) called with (${args.map((a) => a.type).join(', ')})`);
       }
-      const pending = this.invokeHost(hf, args.map((a) => a.value));
-      const result = this.cancelled ? await Promise.race([pending, this.cancelled]) : await pending;
+      // The frame marks the host function, across its awaits, as running inside this call until it settles or the call ends.
+      const frame = HostFrame.enter(this, name);
+      let result: unknown;
+      try {
+        const pending = frame.run(() => Promise.resolve(hf.fn(...args.map((a) => a.value))));
+        result = this.cancelled ? await Promise.race([pending, this.cancelled]) : await pending;
+      } finally {
+        frame.end();
+      }
       const value = checkValue(hf.returns, result, `the result of host function ${name}`);
       reply = w.value(hf.returns, value).finish(abi.HL_MSG_RESULT);
     } catch (err) {
@@ -599,16 +608,6 @@ export class Sandbox {
     }
     if (this.disposed) throw CANCELLED; // disposed by the host function: guarded() reports DISPOSED
     this.vm.write(this.layout.reply.addr, reply);
-  }
-
-  /** Runs a host function, marking its synchronous part so that it cannot call back into this sandbox. */
-  private invokeHost(hf: HostFunction, args: JsValue[]): Promise<unknown> {
-    this.inHostFunction = hf.name;
-    try {
-      return Promise.resolve(hf.fn(...args));
-    } finally {
-      this.inHostFunction = undefined;
-    }
   }
 
   /** Image data, heap, buffers and stack: everything the guest can write. Restoring
