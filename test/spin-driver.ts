@@ -1,6 +1,6 @@
 // spin-driver.ts: hl run's spinner and signal handling around a call that
 // never ends by itself, with no guest (so no KVM needed): the real spinner
-// (ora) and the real one-shot handlers of src/cli/interrupt.ts. On SIGINT or
+// (ora) and the real handlers of src/cli/interrupt.ts. On SIGINT or
 // SIGTERM it does what hl run does after a cancelled call, a moment later (a
 // guest takes a moment to stop): an error line, a file, exit 130/143.
 // Usage: node spin-driver.js OUTFILE

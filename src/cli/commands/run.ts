@@ -12,7 +12,7 @@ import { defaultHostFunctions } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
 import { flushDeadline } from '../flush-deadline';
-import { cancelOnSignals } from '../interrupt';
+import { cancelOnSignals, endOnSignals } from '../interrupt';
 import type { OutputError } from '../output-file';
 import { type Spinner, startSpinner } from '../spinner';
 import { quietWarnings, warn } from '../warn';
@@ -121,6 +121,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   tracing?.end(failure);
   // Spans, the push and the dump go out in parallel, under one deadline.
   const until = flushDeadline();
+  const undoEnd = endOnSignals(); // a signal now ends hl at once, never between a temporary file and its rename
   const [spanWarning, pushFailure, dumpFailure] = await Promise.all([
     tracing?.flush(until),
     registry && opts.metricsPush !== undefined ? exporting!.pushMetrics(registry, opts.metricsPush, guest, until) : undefined,
@@ -131,6 +132,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
         )
       : undefined,
   ]);
+  undoEnd();
   if (spanWarning) warn(spanWarning);
   if (pushFailure) warn(`metrics push to ${opts.metricsPush} failed: ${pushFailure}`);
   if (dumpFailure) {
@@ -148,7 +150,7 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
   const controller = new AbortController();
   const deadline = opts.timeout;
   const timer = deadline !== undefined ? setTimeout(() => controller.abort(new Error(`timed out after ${deadline} ms (--timeout)`)), deadline) : undefined;
-  // Ctrl-C or a TERM cancels the guest and still exports telemetry; a second signal kills at once.
+  // Ctrl-C or a TERM cancels the guest and still exports telemetry; a second signal (either kind) ends hl at once (interrupt.ts).
   let spinner: Spinner | undefined;
   const interrupt = cancelOnSignals((reason) => {
     spinner?.stop(); // the cursor is back even if a second signal follows
