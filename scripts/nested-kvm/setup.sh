@@ -22,7 +22,7 @@ mods="$dir/kernel/lib/modules/$kv/kernel"
 ird="$dir/initramfs"
 rm -rf "$ird" && mkdir -p "$ird/bin" "$ird/mods" "$ird/proc" "$ird/sys" "$ird/dev" "$ird/newroot"
 cp /bin/busybox "$ird/bin/busybox"
-for a in sh mount umount insmod mkdir mknod cat echo poweroff chroot sync ip chmod tr; do ln -s busybox "$ird/bin/$a"; done
+for a in sh mount umount insmod mkdir mknod cat echo poweroff chroot sync ip chmod tr ln; do ln -s busybox "$ird/bin/$a"; done
 # In dependency order (init loads them in the same order).
 for m in drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci_modern_dev.ko \
          drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko fs/netfs/netfs.ko \
