@@ -86,6 +86,31 @@ t.test('hostile output is refused as an ABI violation', async (t) => {
   await t.rejects(sb.call('UnknownHostFunction'), { code: 'GUEST_ERROR', message: /unknown host function/ });
 });
 
+t.test('exceptions reach the host only through its ring-0 stubs, whatever the guest does', async (t) => {
+  const sb = await create('hostile');
+  t.teardown(() => sb.dispose());
+  sb.snapshot();
+  // A ring-3 write to the stubs' port, with a page fault's registers: a #GP.
+  const forged = await sb.call('ForgeExceptionReport').catch((e) => e);
+  t.type(forged, GuestFault);
+  t.equal(forged.kind, 'general_protection', `a forged report is a #GP: ${forged.message}`);
+  t.equal(forged.details.vector, 13);
+  t.notOk('address' in forged.details, 'no page-fault address taken from the guest');
+  sb.restore();
+  // `int 14` from ring 3: refused by the gate (#GP; PVM raises #UD for `int n`).
+  const soft = await sb.call('SoftPageFault').catch((e) => e);
+  t.type(soft, GuestFault);
+  t.ok(['general_protection', 'invalid_opcode'].includes(soft.kind), `int 14 is not a page fault: ${soft.message}`);
+  sb.restore();
+  // A fault with an unmapped RSP is still reported exactly: the stubs have their own stack.
+  const wild = await sb.call('FaultWithWildStack').catch((e) => e);
+  t.type(wild, GuestFault);
+  t.equal(wild.kind, 'invalid_opcode', wild.message);
+  t.equal(wild.details.reason, 'exception', 'reported by a stub, not a shutdown');
+  sb.restore();
+  t.equal(await sb.call('Peek'), 0n, 'usable after restore');
+});
+
 t.test('the library refuses misuse with USAGE errors', async (t) => {
   const sb = await create();
   t.teardown(() => sb.dispose());

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import t from 'tap';
+import { rounds } from './helpers';
 
 const MiB = 1024 * 1024;
 const driver = path.join(__dirname, 'soak-driver.js');
@@ -15,7 +16,7 @@ function soak(mode: string, n: number) {
 }
 
 t.test('10,000 create/call/dispose cycles', async (t) => {
-  const r = soak('cycles', 10_000);
+  const r = soak('cycles', rounds(10_000));
   t.equal(r.wrong, 0, 'every call returned its argument');
   t.equal(r.after.fds, r.before.fds, 'fd count flat');
   const warm = (r.middle.rss - r.before.rss) / MiB;
@@ -25,7 +26,7 @@ t.test('10,000 create/call/dispose cycles', async (t) => {
 });
 
 t.test('10,000 calls with restore', async (t) => {
-  const r = soak('restores', 10_000);
+  const r = soak('restores', rounds(10_000));
   t.equal(r.wrong, 0);
   t.equal(r.staticAfter, 0, 'restore returned to the state after init');
   t.equal(r.after.fds, r.before.fds, 'fd count flat');

@@ -48,6 +48,14 @@ export function threadCount(): number {
 }
 
 /** A hostile guest from test/guests (built by `npm test`). */
+/**
+ * How many rounds a soak, fuzz or stress loop runs. Under software emulation
+ * (scripts/nested-kvm sets HL_NESTED_KVM=1 on machines without /dev/kvm) code
+ * runs 15-20x slower, so loops run a twentieth of their rounds (at least 50):
+ * the same checks on fewer inputs.
+ */
+export const rounds = (n: number): number => (process.env.HL_NESTED_KVM === '1' ? Math.max(50, Math.round(n / 20)) : n);
+
 export const testGuest = (name: string) => path.join(root, 'test', 'guests', 'bin', `${name}.bin`);
 
 export function rssBytes(): number {

@@ -104,6 +104,27 @@ static void peek(const hl_call *c) {
   hl_return_u64(a | b);
 }
 
+/* From ring 3, the port of the host's exception stubs, with the registers of
+ * a page-fault report: the bitmap denies the port, so this is a #GP at this
+ * instruction, never a forged report. */
+static void forge_exception_report(const hl_call *c) {
+  (void)c;
+  __asm__ volatile("mov $14, %%eax\n\tmov $6, %%ebx\n\tmov $0x1000, %%edi\n\tmov $0x120, %%dx\n\tout %%eax, %%dx"
+                   ::: "rax", "rbx", "rdi", "rdx", "memory");
+  hl_return_i32(0);
+}
+
+/* `int $14` from ring 3: the gate's DPL is 0, so the CPU refuses it. */
+static void soft_page_fault(const hl_call *c) { (void)c; __asm__ volatile("int $14" ::: "memory"); hl_return_i32(0); }
+
+/* A fault with RSP pointing at nothing: the stubs use their own stack, so the
+ * #UD is reported like any other (a stub on the guest's stack would double-fault). */
+static void fault_with_wild_stack(const hl_call *c) {
+  (void)c;
+  __asm__ volatile("mov $0x7f0000000000, %%rsp\n\tud2" ::: "memory");
+  hl_return_i32(0);
+}
+
 /* Ignores the PEB's log level: one record, then n raw writes to the log port. */
 static void raw_log_flood(const hl_call *c) {
   hl_log(HL_LOG_ERROR, "raw flood");
@@ -280,4 +301,7 @@ void hl_main(void) {
   hl_register("UnpaddedString", unpadded_string, HL_STRING, 0);
   hl_register("ShortLength", short_length, HL_STRING, 0);
   hl_register("HugeAlloca", huge_alloca, HL_U64, 1, HL_U64);
+  hl_register("ForgeExceptionReport", forge_exception_report, HL_I32, 0);
+  hl_register("SoftPageFault", soft_page_fault, HL_I32, 0);
+  hl_register("FaultWithWildStack", fault_with_wild_stack, HL_I32, 0);
 }

@@ -1,7 +1,10 @@
 // cpu_x86_64.cc: descriptor tables and control registers for ring-3 long mode.
-// The guest never runs ring-0 code: on PVM that code is emulated (~1 us per
-// instruction), so there is no IDT and every guest exception ends in a shutdown
-// exit that the host reports as a fault.
+// The guest's own code never runs in ring 0: on PVM ring-0 code is emulated
+// (~1 us per instruction). The only ring-0 code is the host's exception stubs:
+// a fault in the guest enters one through the IDT, and it reports the vector,
+// error code, RIP, RSP and CR2 with one `out` to HL_PORT_EXCEPTION. Without an
+// IDT a fault is a triple fault (shutdown exit), and on AMD KVM resets the
+// vCPU on shutdown, losing every register the host would report.
 #include "cpu_x86_64.h"
 
 #include <cstring>
@@ -47,7 +50,54 @@ kvm_segment make_seg(uint16_t sel, bool code, int dpl) {
   return s;
 }
 
+// Exceptions for which the CPU pushes an error code.
+bool pushes_error_code(int vector) {
+  switch (vector) {
+    case 8: case 10: case 11: case 12: case 13: case 14: case 17: case 21: case 29: case 30: return true;
+    default: return false;
+  }
+}
+
+// The IDT page: 32 gates, then 32 stubs of 16 bytes, then the common report.
+constexpr uint32_t kVectors = 32;
+constexpr uint32_t kStubs = 0x200, kStubSize = 16, kCommon = 0x400;
+// pop %rax (vector); pop %rbx (error code); pop %rcx (RIP); add $16,%rsp (CS,
+// RFLAGS); pop %rsi (RSP); mov %cr2,%rdi; mov $HL_PORT_EXCEPTION,%dx;
+// out %eax,%dx; 1: hlt; jmp 1b
+constexpr uint8_t kCommonCode[] = {0x58, 0x5b, 0x59, 0x48, 0x83, 0xc4, 0x10, 0x5e, 0x0f, 0x20, 0xd7, 0x66, 0xba,
+                                   HL_PORT_EXCEPTION & 0xff, HL_PORT_EXCEPTION >> 8, 0xef, 0xf4, 0xeb, 0xfd};
+constexpr uint32_t kReportOutOffset = kCommon + 15;  // the one-byte `out`
+
+std::string write_idt(GuestMemory& mem) {
+  uint8_t* page = mem.checked(HL_IDT_ADDR, kPageSize);
+  uint8_t* stack = mem.checked(HL_RING0_STACK_ADDR, kPageSize);
+  if (!page || !stack) return "guest memory too small for the IDT";
+  memset(page, 0xf4, kPageSize);  // hlt: ring 0 never runs off a stub
+  memset(stack, 0, kPageSize);
+  for (uint32_t v = 0; v < kVectors; v++) {
+    uint64_t stub = HL_IDT_ADDR + kStubs + v * kStubSize;
+    // 64-bit interrupt gate, DPL 0 (so `int n` from ring 3 is a #GP), kernel CS.
+    uint64_t lo = (stub & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | (((stub >> 16) & 0xffff) << 48);
+    uint64_t hi = stub >> 32;
+    memcpy(page + v * 16, &lo, 8);
+    memcpy(page + v * 16 + 8, &hi, 8);
+    uint8_t* c = page + kStubs + v * kStubSize;
+    if (!pushes_error_code(int(v))) { *c++ = 0x6a; *c++ = 0xff; }  // push $-1
+    *c++ = 0x6a;                                                    // push $vector
+    *c++ = uint8_t(v);
+    *c++ = 0xe9;                                                    // jmp common
+    int32_t rel = int32_t(kCommon) - int32_t((c + 4) - page);
+    memcpy(c, &rel, 4);
+  }
+  memcpy(page + kCommon, kCommonCode, sizeof kCommonCode);
+  std::string err = mem.map_range(HL_IDT_ADDR, kPageSize, kMapExec);  // read-execute
+  if (!err.empty()) return err;
+  return mem.map_range(HL_RING0_STACK_ADDR, kPageSize, kMapWrite);
+}
+
 }  // namespace
+
+uint64_t cpu_exception_report_out() { return HL_IDT_ADDR + kReportOutOffset; }
 
 std::string cpu_write_tables(GuestMemory& mem) {
   uint8_t* page = mem.checked(HL_GDT_ADDR, kPageSize);
@@ -65,8 +115,8 @@ std::string cpu_write_tables(GuestMemory& mem) {
   gdt[6] = base >> 32;
 
   uint8_t* tss = page + (HL_TSS_ADDR - HL_GDT_ADDR);
-  // RSP0 is never used (no ring-0 code runs) but points at the top of this page.
-  uint64_t rsp0 = HL_GDT_ADDR + kPageSize;
+  // A fault at CPL3 switches to RSP0: the stubs' own page, out of the guest's reach.
+  uint64_t rsp0 = HL_RING0_STACK_ADDR + kPageSize;
   memcpy(tss + 4, &rsp0, 8);
   uint16_t iomap = kTssIoMapBase;
   memcpy(tss + 102, &iomap, 2);
@@ -74,7 +124,8 @@ std::string cpu_write_tables(GuestMemory& mem) {
   uint8_t* bitmap = tss + kTssIoMapBase;
   memset(bitmap, 0xff, kIoBitmapBytes + 1);
   for (unsigned port = HL_PORT_FIRST; port <= HL_PORT_LAST; port++) bitmap[port / 8] &= ~(1u << (port % 8));
-  return mem.map_range(HL_GDT_ADDR, kPageSize, kMapWrite);
+  std::string err = mem.map_range(HL_GDT_ADDR, kPageSize, kMapWrite);
+  return err.empty() ? write_idt(mem) : err;
 }
 
 void cpu_fill_sregs(kvm_sregs& s, bool osxsave) {
@@ -95,8 +146,8 @@ void cpu_fill_sregs(kvm_sregs& s, bool osxsave) {
   s.ldt = ldt;
   s.gdt.base = HL_GDT_ADDR;
   s.gdt.limit = 7 * 8 - 1;
-  s.idt.base = 0;
-  s.idt.limit = 0;  // no IDT: any exception becomes a shutdown exit
+  s.idt.base = HL_IDT_ADDR;
+  s.idt.limit = kVectors * 16 - 1;  // a vector past 31 (`int n`) is a #GP through gate 13
   s.cr0 = kCr0Pe | kCr0Mp | kCr0Et | kCr0Ne | kCr0Wp | kCr0Pg;
   s.cr3 = HL_PT_ADDR;
   s.cr4 = kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt | (osxsave ? kCr4Osxsave : 0);

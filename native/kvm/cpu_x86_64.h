@@ -11,8 +11,14 @@ constexpr uint16_t kUserCs = 0x18 | 3;
 constexpr uint16_t kUserSs = 0x20 | 3;
 constexpr uint16_t kTssSel = 0x28;
 
-// Writes the GDT and TSS into guest memory and maps their page (supervisor).
+// Writes the GDT and TSS, the IDT with its exception stubs and the stubs'
+// stack into guest memory and maps their pages (supervisor only).
 std::string cpu_write_tables(GuestMemory& mem);
+
+// The address of the stubs' one-byte `out` to HL_PORT_EXCEPTION. At the exit,
+// RIP is there (hardware KVM skips the instruction on the next KVM_RUN) or
+// just past it (PVM); an exit on that port with any other RIP is no report.
+uint64_t cpu_exception_report_out();
 
 // Fills sregs for long mode at CPL3 with CR3 = HL_PT_ADDR.
 void cpu_fill_sregs(kvm_sregs& s, bool osxsave);

@@ -250,6 +250,7 @@ VmExit KvmVm::run_loop() {
         // instruction) leaves KVM half done: it would finish the old
         // instruction on the next KVM_RUN, over the next call's registers.
         auto& io = run_->io;
+        if (io.port == HL_PORT_EXCEPTION) return exception_exit();
         if (io.direction != KVM_EXIT_IO_OUT) return refused_io_exit("port input (in) is not part of the ABI");
         if (io.port < HL_PORT_FIRST || io.port > HL_PORT_LAST) return refused_io_exit("port I/O outside the ABI");
         if (io.size != 4 || io.count != 1) return refused_io_exit("port output other than one 32-bit out");
@@ -305,6 +306,25 @@ bool KvmVm::complete_pending_io() {
     if (rc < 0) return err == EINTR || err == EAGAIN;
   }
   return false;
+}
+
+VmExit KvmVm::exception_exit() {
+  // Only the host's ring-0 stubs reach this port (the TSS bitmap denies it to
+  // ring 3); they leave the exception's record in registers (hl_abi.h).
+  kvm_regs regs{};
+  if (ioctl(vcpu_fd_, KVM_GET_REGS, &regs) != 0) return fault_exit("exception (registers unreadable)");
+  uint64_t out = cpu_exception_report_out();
+  if ((regs.rip != out && regs.rip != out + 1) || regs.rax >= 32)
+    return fault_exit("exception report from outside the stubs");
+  VmExit e;
+  e.kind = ExitKind::kFault;
+  e.reason = "exception";
+  e.vector = int32_t(regs.rax);
+  e.error_code = int64_t(regs.rbx) < 0 ? -1 : int64_t(regs.rbx & 0xffffffff);
+  e.rip = regs.rcx;
+  e.rsp = regs.rsi;
+  e.cr2 = e.vector == 14 ? regs.rdi : 0;  // CR2 is stale for other vectors
+  return e;
 }
 
 VmExit KvmVm::fault_exit(const char* reason) {

@@ -66,6 +66,7 @@ class KvmVm {
   void reset_cpu();  // the boot state: special registers, XCR0, x87/SSE control
   VmExit run_loop();
   VmExit fault_exit(const char* reason);
+  VmExit exception_exit();                     // a ring-0 stub reported a guest exception
   VmExit refused_io_exit(const char* reason);  // fault_exit + complete_pending_io
   // Lets KVM finish an exit it left half done (port input, MMIO, a string
   // I/O instruction) without running guest code, so the next run inherits

@@ -4,7 +4,9 @@
 //            | null page (never mapped)     |
 //   0x001000 | GDT + TSS (supervisor)       |  HL_GDT_ADDR / HL_TSS_ADDR
 //   0x002000 | PEB (user, read-only)        |  HL_PEB_ADDR
-//   0x003000 | (unmapped)                   |
+//   0x003000 | IDT + exception stubs (sup.) |  HL_IDT_ADDR, read-execute
+//   0x004000 | stubs' stack (supervisor)    |  HL_RING0_STACK_ADDR
+//   0x005000 | (unmapped)                   |
 //   0x010000 | page tables (not mapped)     |  HL_PT_ADDR, grow up
 //   0x200000 | guest ELF image              |  HL_IMAGE_BASE (text R-X, rodata R, data RW-NX)
 //            | heap                         |  user RW-NX, sizes from src/sandbox/layout.ts

@@ -26,6 +26,8 @@
 #define HL_GDT_ADDR 0x1000   /* GDT, then the TSS, one supervisor page */
 #define HL_TSS_ADDR 0x1080
 #define HL_PEB_ADDR 0x2000   /* struct hl_peb, user read-only */
+#define HL_IDT_ADDR 0x3000   /* IDT and the host's exception stubs, supervisor read-execute */
+#define HL_RING0_STACK_ADDR 0x4000 /* the stubs' stack (TSS RSP0 = its top), supervisor RW */
 #define HL_PT_ADDR 0x10000   /* page tables grow up from here, supervisor only */
 #define HL_IMAGE_BASE 0x200000 /* the SDK's linker script links guests here */
 #define HL_MAX_GUEST_MEMORY 0x20000000ULL /* 512 MiB: its 4 KiB page tables fit below HL_IMAGE_BASE */
@@ -38,6 +40,9 @@
 #define HL_PORT_ABORT 0x10c    /* eax = abort code; output holds an abort message */
 #define HL_PORT_FIRST HL_PORT_DONE
 #define HL_PORT_LAST (HL_PORT_ABORT + 3) /* last port number the bitmap allows */
+/* Written only by the host's ring-0 exception stubs (never allowed to ring 3):
+ * rax = vector, rbx = error code (-1: none), rcx = RIP, rsi = RSP, rdi = CR2. */
+#define HL_PORT_EXCEPTION 0x120
 
 /* ---- Value types ---- */
 #define HL_TYPE_VOID 0

@@ -1,0 +1,23 @@
+#!/bin/sh
+# npm test: installs the Debian tools the tests use, builds the tests, and runs
+# every test file with tap. Arguments go to tap (a file list, --grep, ...).
+#
+# The tests boot real guests, so they need a usable /dev/kvm. On a machine
+# without one (some of this project's machines are themselves PVM guests, and
+# their kernel does not offer KVM), the same tap run happens inside a VM with
+# nested KVM: scripts/nested-kvm (QEMU from Debian, 15-20x slower; soak and fuzz
+# loops run a twentieth of their rounds there, see rounds() in test/helpers.ts).
+set -e
+cd "$(dirname "$0")/.."
+sh scripts/test-deps.sh
+npm run -s build:ts
+make -s -C test/guests
+npx tap build >/dev/null
+if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ "${HL_TEST_NESTED:-}" != 1 ]; then
+  exec npx tap "$@"
+fi
+echo "npm test: no usable /dev/kvm here; running the tests in a VM with nested KVM (scripts/nested-kvm/README.md)" >&2
+sh scripts/nested-kvm/setup.sh >&2
+cmd="npx tap"
+for a in "$@"; do cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"; done
+HL_NESTED_KVM_TIMEOUT=${HL_NESTED_KVM_TIMEOUT:-4800} exec scripts/nested-kvm/run.sh "$cmd"
