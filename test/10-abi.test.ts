@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // The generated TS constants match what the C compiler sees in hl_abi.h.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

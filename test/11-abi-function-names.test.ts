@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // Function names are identifiers (hl_abi.h): a function table with any other
 // name makes the image invalid, whatever the guest meant by it. No KVM needed.
 import t from 'tap';

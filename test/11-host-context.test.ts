@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // Which host function the running code is inside, across awaits (no KVM):
 // what call(), snapshot() and restore() ask to refuse re-entry with REENTRANT.
 // test/20-sandbox-host-reentry checks the same through real sandboxes on KVM.

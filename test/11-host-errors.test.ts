@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // What a host function threw, read without running any of its code (no KVM).
 import t from 'tap';
 import { hostFailure } from '../src/sandbox/host-errors';

@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // The addon's KVM ioctl numbers are the kernel's. An ioctl number encodes the
 // size of its struct, and three KVM structs are larger in C++ than in C (a
 // flexible array declared with __DECLARE_FLEX_ARRAY): 0.1.0 used the header's

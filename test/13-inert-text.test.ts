@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // The character set hl escapes in guest text (src/inert-text.ts), checked
 // against Unicode's own properties as V8 knows them (no KVM). The terminal
 // paths that use it are tested in a real pseudo-terminal by test/84-cli-terminal-text.

@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // The budgets that bound what a guest can make the host keep, without KVM:
 // metric series fed through the metrics observer as a sandbox feeds it, the
 // span budget, the log budget. test/28-sandbox-growth drives the same bounds

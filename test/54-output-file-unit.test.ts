@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // The --metrics-dump=FILE writer (src/cli/output-file.ts) on its own, no guest
 // and no KVM: the kernel follows the path (fs.protected_symlinks, `..` after a
 // symlink), only a FIFO, a terminal or /dev/null is written through, the

@@ -1,3 +1,4 @@
+// hl-test: no-kvm
 // The filter parser and matcher against a table: every rule of the notes
 // (tracing-subscriber EnvFilter semantics plus env_logger's /filter).
 import t from 'tap';
