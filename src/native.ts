@@ -1,7 +1,7 @@
 // native.ts: the only module that loads the addon. It finds build/Release/hl.node
 // (or HL_ADDON_PATH), caches it and keeps the raw types private to src/.
 import * as path from 'node:path';
-import { ErrorCode, HlError } from './sandbox/errors';
+import { ErrorCode, HlError } from './errors';
 import { packageRoot } from './package-root';
 
 /** How a run of the vCPU ended, as the addon reports it. */
@@ -55,6 +55,19 @@ export interface RawAddon {
 
 /** Page flags of RawVm.mapRange (native/memory/layout.h). */
 export const MapFlags = { User: 1, Write: 2, Exec: 4 } as const;
+
+/**
+ * An addon failure as an HlError (the addon throws Errors with its own `code`):
+ * KVM_UNAVAILABLE keeps its meaning, anything else is INTERNAL. `what` starts
+ * the message ("cannot create the VM", "snapshot failed").
+ */
+export function addonError(what: string, err: unknown): HlError {
+  if (err instanceof HlError) return err;
+  const e = err as (Error & { code?: string }) | undefined;
+  const message = e?.message ?? String(err);
+  if (e?.code === 'KVM_UNAVAILABLE') return new HlError(ErrorCode.KvmUnavailable, `KVM is not usable: ${message} (run "hl doctor")`, {}, { cause: err });
+  return new HlError(ErrorCode.Internal, `${what}: ${message}`, e?.code ? { addonCode: e.code } : {}, { cause: err });
+}
 
 let cached: RawAddon | undefined;
 

@@ -3,7 +3,7 @@
 // checked against the message, each message against its buffer.
 import * as abi from './constants';
 import { type JsValue, type ValueType, typeCode, typeFromCode } from './types';
-import { ErrorCode, HlError } from '../sandbox/errors';
+import { ErrorCode, HlError } from '../errors';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_U32 = 0xffffffff;

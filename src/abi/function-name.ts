@@ -2,7 +2,7 @@
 // identifier, so no shell, terminal or completion script that shows it can
 // read it as anything but a word (docs/abi.md, "Function names").
 import * as abi from './constants';
-import { ErrorCode, HlError } from '../sandbox/errors';
+import { ErrorCode, HlError } from '../errors';
 import { escapeControl } from '../inert-text';
 
 /** ASCII letters, digits and _, not starting with a digit: a C identifier. */

@@ -2,10 +2,8 @@
 // into typed arguments (shared by run and bench).
 import type { Command } from 'commander';
 import { readBounded } from './read-bounded';
-import { type FunctionSignature, type JsValue, formatSignature } from '../abi/types';
+import type { FunctionSignature, JsValue } from '../abi/types';
 import type { Sandbox } from '../sandbox';
-import { ErrorCode, HlError, usage } from '../sandbox/errors';
-import { suggest } from '../sandbox/sandbox';
 import { parseArg } from './parse-arg';
 
 /** The guest, the function and its arguments, as `run` and `bench` take them. */
@@ -18,14 +16,7 @@ export function addCallArguments(cmd: Command): Command {
 }
 
 export function resolveCall(sandbox: Sandbox, fn: string, words: string[]): { sig: FunctionSignature; args: JsValue[] } {
-  const sig = sandbox.signature(fn);
-  if (!sig) {
-    const names = sandbox.functions.map((f) => f.name);
-    throw new HlError(ErrorCode.UnknownFunction, `the guest has no function "${fn}"${suggest(fn, names)}; it has: ${names.join(', ')}`);
-  }
-  if (words.length !== sig.params.length) {
-    throw usage(`${formatSignature(sig)} takes ${sig.params.length} argument${sig.params.length === 1 ? '' : 's'}, got ${words.length}`);
-  }
+  const sig = sandbox.lookup(fn, words.length, true);
   let stdin: Buffer | undefined;
   const maxBytes = sandbox.layout.input.size;
   const args = sig.params.map((type, i) => {

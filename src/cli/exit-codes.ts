@@ -1,5 +1,5 @@
 // exit-codes.ts: the documented exit statuses of hl (README, "Exit codes").
-import { ErrorCode, type ErrorCodeValue } from '../sandbox/errors';
+import { ErrorCode, type ErrorCodeValue } from '../errors';
 
 export const ExitCode = {
   Ok: 0,

@@ -1,7 +1,7 @@
 // handle-error.ts: the one place errors become a line on stderr and an exit status.
 import { HOST_TARGET, Level, currentFilter } from '../observability/logging';
 import { escapeControl } from '../inert-text';
-import { HlError } from '../sandbox/errors';
+import { HlError } from '../errors';
 import { ExitCode, exitCodeFor } from './exit-codes';
 
 /** Stack traces only when the log filter enables debug for hl's host records. */

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type * as Prom from 'prom-client';
 import { forTerminal } from '../inert-text';
-import { usage } from '../sandbox/errors';
+import { usage } from '../errors';
 import { FLUSH_BUDGET_MS, by } from './flush-deadline';
 import { writeOutput } from './output-file';
 

@@ -5,7 +5,7 @@
 import { packageVersion } from '../package-root';
 import type * as Api from '@opentelemetry/api';
 import type { TraceConsumer } from '../observability/tracing';
-import { usage } from '../sandbox/errors';
+import { usage } from '../errors';
 import { FLUSH_BUDGET_MS, by } from './flush-deadline';
 
 const VERSION = packageVersion();

@@ -1,7 +1,7 @@
 // parse-arg.ts: turns a command-line word into a value of the guest's declared type.
 import { readBounded } from './read-bounded';
 import type { JsValue, ParamType } from '../abi/types';
-import { HlError, usage } from '../sandbox/errors';
+import { HlError, usage } from '../errors';
 
 const RANGES = {
   int32: [-(2n ** 31n), 2n ** 31n - 1n],

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ErrorCode, HlError } from '../sandbox/errors';
+import { ErrorCode, HlError } from '../errors';
 import { packageRoot } from '../package-root';
 
 export interface RawBaseline {

@@ -1,7 +1,7 @@
 // read-bounded.ts: reads a file or standard input, refusing more than `max`
 // bytes (an endless /dev/zero or pipe must not grow memory without bound).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { usage } from '../sandbox/errors';
+import { usage } from '../errors';
 
 export function readBounded(source: string | 0, max: number, what: string): Buffer {
   const fd = source === 0 ? 0 : openSync(source, 'r');

@@ -1,5 +1,5 @@
 // units.ts: sizes ("4MiB", "64k") and durations ("500ms", "2s") on the command line.
-import { usage } from '../sandbox/errors';
+import { usage } from '../errors';
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,

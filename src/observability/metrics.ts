@@ -2,7 +2,7 @@
 // where Hyperlight has one. The library only records; src/cli exports.
 // prom-client is loaded on first use, never by a plain `hl run`.
 import type * as Prom from 'prom-client';
-import type { HlError } from '../sandbox/errors';
+import type { HlError } from '../errors';
 import type { SandboxObserver } from '../sandbox/events';
 import { MAX_LABEL_CHARS, OTHER, SeriesLimit, labelValue } from './series-limit';
 

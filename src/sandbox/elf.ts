@@ -2,7 +2,7 @@
 // a static x86-64 ELF executable linked by the SDK at HL_IMAGE_BASE, with an
 // "HL" note naming the ABI version and the dispatch entry.
 import * as abi from '../abi/constants';
-import { ErrorCode, HlError } from './errors';
+import { ErrorCode, HlError } from '../errors';
 
 export interface Segment {
   vaddr: number;

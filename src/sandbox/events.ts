@@ -1,6 +1,8 @@
-// events.ts: the one seam through which observability (metrics, logs, traces)
-// watches a sandbox. Every method is optional; a throwing observer is ignored.
-import type { HlError } from './errors';
+// events.ts: what a sandbox tells its observers: hl's metrics, and an
+// embedder's own observer. (Logs and spans are not fed through here: they are
+// direct calls that cost nothing when the filter or sampler drops them.)
+// Every method is optional; a throwing observer is ignored.
+import type { HlError } from '../errors';
 
 export interface GuestLogRecord {
   /** Hyperlight's guest levels: 0 trace, 1 debug, 2 info, 3 warn, 4 error, 5 critical. */

@@ -1,6 +1,6 @@
 // faults.ts: turns a raw fault exit into a GuestFault that says what happened.
 import type { RawExit } from '../native';
-import { type FaultKind, GuestFault } from './errors';
+import { type FaultKind, GuestFault } from '../errors';
 import type { Layout } from './layout';
 
 const VECTORS: Record<number, [FaultKind, string]> = {

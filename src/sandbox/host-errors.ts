@@ -4,7 +4,7 @@
 // must never throw again, run the thrower's code, or hand the guest an
 // unbounded message.
 import { types } from 'node:util';
-import { ErrorCode, HlError } from './errors';
+import { ErrorCode, HlError } from '../errors';
 
 /** Properties hl reads from an error (message to the guest; the rest for spans and logs). */
 const READ = ['message', 'name', 'code', 'stack'] as const;

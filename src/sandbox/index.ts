@@ -1,6 +1,6 @@
 // index.ts: the public library API of hl.
 export { Sandbox, type SandboxOptions, type CallOptions, type HostFunction } from './sandbox';
-export { HlError, GuestError, GuestFault, ErrorCode, type ErrorCodeValue, type FaultKind } from './errors';
+export { HlError, GuestError, GuestFault, ErrorCode, type ErrorCodeValue, type FaultKind } from '../errors';
 export { InterruptHandle } from './interrupt';
 export type { SandboxObserver, GuestLogRecord } from './events';
 export { MEMORY_DEFAULTS, type MemoryOptions, type Layout } from './layout';

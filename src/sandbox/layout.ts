@@ -1,7 +1,7 @@
 // layout.ts: where the buffers, heap and stack of a sandbox go, above the
 // guest image (the fixed part of the map is in native/memory/layout.h).
 import * as abi from '../abi/constants';
-import { usage } from './errors';
+import { usage } from '../errors';
 
 export interface MemoryOptions {
   /** Guest heap in bytes (default 1 MiB). */

@@ -1,6 +1,6 @@
 // values.ts: checks a JS value against an ABI type before it is encoded.
 import type { JsValue, ValueType } from '../abi/types';
-import { usage } from './errors';
+import { usage } from '../errors';
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;

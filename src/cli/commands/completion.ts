@@ -2,7 +2,7 @@
 // commands, each command's flags, files, and the guest's function names after
 // --fn (through `hl inspect --names`) once the guest path is on the line.
 import { Command } from 'commander';
-import { usage } from '../../sandbox/errors';
+import { usage } from '../../errors';
 
 function flagsOf(root: Command): Record<string, string[]> {
   const out: Record<string, string[]> = {};

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import type * as Prom from 'prom-client';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
 import { addCallArguments, resolveCall } from '../call-args';
-import { usage } from '../../sandbox/errors';
+import { usage } from '../../errors';
 import { formatText, jsonValue } from '../format';
 import { ExitCode } from '../exit-codes';
 import { escapeControl, jsonText } from '../../inert-text';
