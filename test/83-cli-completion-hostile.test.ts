@@ -33,6 +33,7 @@ function workspace(t: Test, fakeNames: boolean) {
 function shell(command: string, shellName: 'bash' | 'zsh', ws: ReturnType<typeof workspace>): Terminal {
   const term = new Terminal(command, ws.dir, ws.env);
   try {
+    term.ready();
     // zsh picks vi keys when $EDITOR says vi: the tests press emacs keys (C-a).
     term.type(`${shellName === 'zsh' ? 'bindkey -e; ' : ''}source <(hl completion ${shellName})`);
     term.press('Enter');

@@ -60,6 +60,21 @@ export class Terminal {
     }
   }
 
+  /**
+   * Waits (bounded) until the shell shows its first prompt. Keys typed before
+   * its line editor starts are typeahead, which zsh drops, Enter included, on
+   * a slow machine (under emulation zsh takes seconds to start).
+   */
+  ready(): void {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const lines = this.screen().split('\n').filter((l) => l.trim() !== '');
+      if (lines.length > 0 && /[$#%>]\s*$/.test(lines[lines.length - 1])) return;
+      if (Date.now() > until) throw new Error(`the shell never showed a prompt; screen:\n${lines.join('\n')}`);
+      spawnSync('sleep', ['0.05']);
+    }
+  }
+
   close(): void {
     try {
       this.tmux(['kill-server']); // this socket's server only
