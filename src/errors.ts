@@ -48,6 +48,13 @@ export class HlError extends Error {
   }
 }
 
+/** What to change for the SDK's resource errors (HL_ERR_OUT_OF_MEMORY, HL_ERR_OUTPUT_FULL in hl_abi.h, with the SDK's text). */
+function sdkErrorHint(code: number, message: string): string {
+  if (code === 4 && message === 'out of memory') return ' (the guest heap is full: raise heapSize, --heap-size on the CLI)';
+  if (code === 5 && message === 'result does not fit in the output buffer') return ' (raise outputSize, --output-size on the CLI)';
+  return '';
+}
+
 /** The guest function returned an error: `guestCode` and `guestMessage` are the guest's own. */
 export class GuestError extends HlError {
   override readonly name = 'GuestError';
@@ -56,7 +63,7 @@ export class GuestError extends HlError {
     readonly guestMessage: string,
     fn: string,
   ) {
-    super(ErrorCode.GuestError, `guest function ${fn} returned error ${guestCode}: ${guestMessage}`, {
+    super(ErrorCode.GuestError, `guest function ${fn} returned error ${guestCode}: ${guestMessage}${sdkErrorHint(guestCode, guestMessage)}`, {
       guestCode,
       guestMessage,
       function: fn,

@@ -37,6 +37,21 @@ t.test('PrintOutput prints through the host and returns the length', async (t) =
   const r = hl(['run', G, '--fn', 'PrintOutput', '--arg', 'printed by the guest\n']);
   t.equal(r.status, 0);
   t.equal(r.stdout, 'printed by the guest\n21\n');
+  const mid = hl(['run', G, '--fn', 'PrintOutput', '--arg', 'printed']);
+  t.equal(mid.stdout, 'printed\n7\n', 'the result is on a line of its own after output without a newline');
+  const json = hl(['run', G, '--fn', 'PrintOutput', '--arg', 'printed', '--json']);
+  t.equal(JSON.parse(json.stdout).result, 7, '--json: stdout is the JSON line only');
+  t.equal(json.stderr, 'printed');
+});
+
+t.test('--metrics-dump and --otlp without a value leave the guest path alone', async (t) => {
+  const dump = hl(['run', '--metrics-dump', G, '--fn', 'Echo', '--arg', 'x']);
+  t.equal(dump.status, 0, dump.stderr);
+  t.equal(dump.stdout, 'x\n');
+  t.match(dump.stderr, /^hyperlight_guest_error_count 0$/m, 'the dump went to stderr');
+  const otlp = hl(['run', '--otlp', G, '--fn', 'Echo', '--arg', 'x'], { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } });
+  t.equal(otlp.status, 0, otlp.stderr);
+  t.equal(otlp.stdout, 'x\n');
 });
 
 t.test('bytes: from a file, from stdin, byte-exact to a pipe', async (t) => {
@@ -88,7 +103,7 @@ t.test('exit codes', async (t) => {
     ['usage: not a float', ['run', G, '--fn', 'EchoDouble', '--arg', '1.2.3'], 2, /not a number/],
     ['usage: bad size', ['run', G, '--fn', 'Echo', '--arg', 'x', '--heap-size', 'lots'], 2, /--heap-size: "lots" is not a size/],
     ['usage: size too small', ['run', G, '--fn', 'Echo', '--arg', 'x', '--heap-size', '1'], 2, /heapSize \(--heap-size\) must be between 4096 bytes and 512 MiB, got 1/],
-    ['usage: bad OTLP endpoint', ['run', G, '--fn', 'Echo', '--arg', 'x', '--otlp', '::::'], 2, /--otlp: "::::" is not an endpoint/],
+    ['usage: bad OTLP endpoint', ['run', G, '--fn', 'Echo', '--arg', 'x', '--otlp=::::'], 2, /--otlp: "::::" is not an endpoint/],
     ['usage: bad log format', ['run', G, '--fn', 'Echo', '--arg', 'x', '--log-format', 'yaml'], 2, /Allowed choices are pretty, json/],
     ['usage: float out of range', ['run', G, '--fn', 'EchoFloat', '--arg', '1e39'], 2, /out of range/],
     ['usage: float underflow', ['run', G, '--fn', 'EchoFloat', '--arg', '1e-50'], 2, /too small/],
@@ -105,7 +120,8 @@ t.test('exit codes', async (t) => {
     ['timeout', ['run', G, '--fn', 'Spin', '--timeout', '200ms'], 124, /timed out after 200 ms/],
     ['crash: null', ['run', G, '--fn', 'ReadNull'], 134, /null pointer/],
     ['crash: unmapped', ['run', G, '--fn', 'WriteUnmapped'], 134, /outside its \d+-byte memory/],
-    ['crash: stack', ['run', G, '--fn', 'StackOverflow', '--arg', '100000'], 134, /stack overflow/],
+    ['crash: stack', ['run', G, '--fn', 'StackOverflow', '--arg', '100000'], 134, /stack overflow.*raise stackSize, --stack-size on the CLI/],
+    ['usage: argument larger than the input buffer', ['run', G, '--fn', 'Echo', '--arg', 'x'.repeat(5000), '--input-size', '4KiB'], 2, /does not fit in its 4096-byte buffer \(raise inputSize, --input-size on the CLI\)/],
     ['abort', ['run', G, '--fn', 'Abort', '--arg', '9'], 134, /aborted in Abort with code 9/],
     ['hostile output', ['run', guest('hostile'), '--fn', 'BadUtf8'], 134, /not valid UTF-8/],
   ];
@@ -125,7 +141,9 @@ t.test('a stack trace only at debug level', async (t) => {
 });
 
 t.test('a larger heap via --heap-size with units', async (t) => {
-  t.equal(hl(['run', G, '--fn', 'Malloc', '--arg', '3000000']).status, 3, 'the default 1 MiB heap is too small');
+  const small = hl(['run', G, '--fn', 'Malloc', '--arg', '3000000']);
+  t.equal(small.status, 3, 'the default 1 MiB heap is too small');
+  t.match(small.stderr, /out of memory \(the guest heap is full: raise heapSize, --heap-size on the CLI\)/, 'the error names the flag');
   const r = hl(['run', G, '--fn', 'Malloc', '--arg', '3000000', '--heap-size', '4MiB']);
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, '3000000\n');

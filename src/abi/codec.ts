@@ -23,7 +23,8 @@ export class Writer {
   private buf: Buffer;
   private pos = abi.HlMsgSize;
 
-  constructor(capacity: number, private readonly what: string) {
+  /** `raise` names the option that sizes the buffer ("inputSize, --input-size on the CLI"). */
+  constructor(capacity: number, private readonly what: string, private readonly raise = 'the buffer size') {
     this.buf = Buffer.alloc(Math.min(capacity, 4096));
     this.cap = capacity;
   }
@@ -31,7 +32,7 @@ export class Writer {
 
   private ensure(n: number): void {
     if (this.pos + n > this.cap) {
-      throw new HlError(ErrorCode.Usage, `${this.what} does not fit in its ${this.cap}-byte buffer (raise the buffer size)`);
+      throw new HlError(ErrorCode.Usage, `${this.what} does not fit in its ${this.cap}-byte buffer (raise ${this.raise})`);
     }
     if (this.pos + n > this.buf.length) {
       const next = Buffer.alloc(Math.min(this.cap, Math.max(this.buf.length * 2, this.pos + n)));
@@ -80,7 +81,7 @@ export class Writer {
 }
 
 export function encodeCall(capacity: number, name: string, args: { type: ValueType; value: JsValue }[]): Buffer {
-  const w = new Writer(capacity, 'the call and its arguments');
+  const w = new Writer(capacity, 'the call and its arguments', 'inputSize, --input-size on the CLI');
   w.u32(args.length).u32(0).value('string', name);
   for (const a of args) w.value(a.type, a.value);
   return w.finish(abi.HL_MSG_CALL);

@@ -94,7 +94,7 @@ export function decodeHostCall(kind: number, r: Reader): HostCallRequest {
 
 /** A host function's result for the reply buffer (throws TOO_LARGE-style usage errors from Writer). */
 export function encodeHostResult(capacity: number, fn: string, type: ValueType, value: JsValue): Buffer {
-  return new Writer(capacity, `the reply of host function ${fn}`).value(type, value).finish(abi.HL_MSG_RESULT);
+  return new Writer(capacity, `the reply of host function ${fn}`, 'replySize').value(type, value).finish(abi.HL_MSG_RESULT);
 }
 
 /** A host function's failure for the reply buffer: the guest sees HL_ERR_HOST_FUNCTION and the text. */

@@ -4,6 +4,16 @@ import { isatty } from 'node:tty';
 import type { HostFunction } from '../sandbox';
 import { escapeControlKeepLines } from '../inert-text';
 
+/** True when what the guest printed on stdout so far does not end with a newline. */
+let stdoutMidLine = false;
+
+/** Ends the guest's unfinished line on stdout, so the result that follows is on a line of its own. */
+export function endGuestLine(): void {
+  if (!stdoutMidLine) return;
+  writeSync(1, '\n');
+  stdoutMidLine = false;
+}
+
 /**
  * HostPrint and HostAdd; with `json`, HostPrint writes to stderr so stdout
  * stays JSON lines. On a terminal, what the guest prints keeps its newlines and
@@ -20,6 +30,7 @@ export function defaultHostFunctions(json = false): HostFunction[] {
     returns: 'int32',
     fn: (text: string) => {
       writeSync(fd, tty ? escapeControlKeepLines(text) : text);
+      if (fd === 1 && text.length > 0) stdoutMidLine = !text.endsWith('\n');
       return Buffer.byteLength(text);
     },
   },

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes';
 import { handleError } from './handle-error';
 import { mustEndProcess } from './flush-deadline';
+import { bindOptionalValues } from './optional-values';
 
 const VERSION = packageVersion();
 
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(bindOptionalValues(argv));
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander printed its message already; help and version are not errors.

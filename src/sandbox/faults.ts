@@ -43,7 +43,7 @@ export function classifyFault(exit: RawExit, layout: Layout, fn: string, codeAtR
     const a = Number(addr);
     const guard = layout.stackGuard;
     if (a >= guard.addr - 0x1000 && a < guard.addr + guard.size) {
-      return new GuestFault('stack_overflow', `guest stack overflow in ${fn} (${access} at ${hex(addr)} hit the guard page below the ${layout.stack.size}-byte stack; rip ${hex(rip)})`, details);
+      return new GuestFault('stack_overflow', `guest stack overflow in ${fn} (${access} at ${hex(addr)} hit the guard page below the ${layout.stack.size}-byte stack; rip ${hex(rip)}); raise stackSize, --stack-size on the CLI`, details);
     }
     if (a < 0x1000) {
       return new GuestFault('null_pointer', `guest ${access} of null pointer ${hex(addr)} in ${fn} (rip ${hex(rip)})`, details);

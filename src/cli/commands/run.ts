@@ -1,5 +1,5 @@
 // run.ts: `hl run <guest> --fn <name> [--arg <value>]...`
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type * as Prom from 'prom-client';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
 import { addCallArguments, resolveCall } from '../call-args';
@@ -8,9 +8,10 @@ import { formatText, jsonValue } from '../format';
 import { ExitCode } from '../exit-codes';
 import { escapeControl, jsonText } from '../../inert-text';
 import { handleError } from '../handle-error';
-import { defaultHostFunctions } from '../host-functions';
+import { defaultHostFunctions, endGuestLine } from '../host-functions';
 import { addLogOptions, applyLogOptions } from '../log-options';
 import { addMemoryOptions, memoryOptions } from '../sandbox-options';
+import { optionalValueOption } from '../optional-values';
 import { flushDeadline } from '../flush-deadline';
 import { cancelOnSignals, endOnSignals } from '../interrupt';
 import type { OutputError } from '../output-file';
@@ -46,12 +47,12 @@ export function runCommand(): Command {
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
-    .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE; a device, FIFO or /proc/self/fd/N is written straight through)'))
+    .addOption(optionalValueOption('--metrics-dump', 'target', 'print Prometheus metrics at the end: to stderr, to stdout after the result (--metrics-dump=-), or to a file written atomically (--metrics-dump=FILE; a device, FIFO or /proc/self/fd/N is written straight through); a value needs the ='))
     .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given)')
     .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
     .option('--function-call-metrics', 'also record guest and host function call duration histograms')
     .option('--trace', 'print the span tree of the run (durations, attributes, errors) on stderr at the end')
-    .addOption(new Option('--otlp [endpoint]', 'stream spans to an OTLP gRPC collector (default localhost:4317; no scheme means plaintext, https:// means TLS)'));
+    .addOption(optionalValueOption('--otlp', 'endpoint', 'stream spans to an OTLP gRPC collector: --otlp HOST:PORT, --otlp URL or --otlp=ENDPOINT (default localhost:4317; no scheme means plaintext, https:// means TLS)'));
   addMemoryOptions(cmd);
   addLogOptions(cmd);
   cmd.addHelpText(
@@ -182,6 +183,7 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
         process.stdout.write(jsonText(out) + '\n');
       } else {
         const text = formatText(sig.returns, result);
+        if (text !== undefined) endGuestLine(); // PrintOutput's "printed" then the result: two lines, not "printed7"
         if (text instanceof Uint8Array && process.stdout.isTTY) process.stdout.write(Buffer.from(text).toString('hex') + '\n');
         else if (typeof text === 'string' && process.stdout.isTTY) process.stdout.write(escapeControl(text.slice(0, -1)) + '\n');
         else if (text !== undefined) process.stdout.write(text);

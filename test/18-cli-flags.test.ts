@@ -1,0 +1,51 @@
+// hl-test: no-kvm
+// Flags as a new user types them, checked without a guest: optional values
+// that must not swallow the guest path, durations that need a unit, sizes
+// that say what is wrong (src/cli/optional-values.ts, src/cli/units.ts).
+import t from 'tap';
+import { bindOptionalValues } from '../src/cli/optional-values';
+import { parseDuration, parseSize } from '../src/cli/units';
+import { hl } from './helpers';
+
+t.test('an optional value is taken only when it is one', async (t) => {
+  const argv = (...a: string[]) => ['node', 'hl', 'run', ...a];
+  t.same(bindOptionalValues(argv('--metrics-dump', 'g.bin', '--fn', 'F')), argv('--metrics-dump=\0', 'g.bin', '--fn', 'F'), '--metrics-dump never takes the next word');
+  t.same(bindOptionalValues(argv('--metrics-dump=out.prom', 'g.bin')), argv('--metrics-dump=out.prom', 'g.bin'));
+  t.same(bindOptionalValues(argv('--otlp', 'g.bin')), argv('--otlp=\0', 'g.bin'), '--otlp before the guest path');
+  t.same(bindOptionalValues(argv('g.bin', '--otlp', 'localhost:4317')), argv('g.bin', '--otlp', 'localhost:4317'), 'an endpoint is its value');
+  t.same(bindOptionalValues(argv('g.bin', '--otlp', 'https://c.example:4317')), argv('g.bin', '--otlp', 'https://c.example:4317'));
+  t.same(bindOptionalValues(argv('g.bin', '--otlp', '--fn', 'F')), argv('g.bin', '--otlp=\0', '--fn', 'F'));
+  t.same(bindOptionalValues(argv('g.bin', '--otlp')), argv('g.bin', '--otlp=\0'), 'last word');
+  t.same(bindOptionalValues(argv('g.bin', '--', '--otlp', 'x')), argv('g.bin', '--', '--otlp', 'x'), 'after -- words are arguments');
+});
+
+t.test('hl run: the guest path survives a bare --metrics-dump or --otlp', async (t) => {
+  for (const flag of ['--metrics-dump', '--otlp']) {
+    const r = hl(['run', flag, '/nonexistent/guest.bin', '--fn', 'Echo']);
+    t.equal(r.status, 66, `${flag}: the guest is read (exit 66), not "missing required argument"`);
+    t.match(r.stderr, /cannot read guest \/nonexistent\/guest\.bin: no such file/);
+  }
+});
+
+t.test('durations need a unit and say their range', async (t) => {
+  t.equal(parseDuration('500ms', '--timeout'), 500);
+  t.equal(parseDuration('2s', '--timeout'), 2000);
+  t.equal(parseDuration('1.5m', '--timeout'), 90_000);
+  t.equal(parseDuration('1h', '--timeout'), 3_600_000);
+  t.throws(() => parseDuration('500', '--timeout'), { code: 'USAGE', message: '--timeout: "500" needs a unit: 500ms, 500s, 500m or 500h' });
+  t.throws(() => parseDuration('0', '--timeout'), { code: 'USAGE', message: /--timeout: "0" is out of range: from 1ms to 596h/ });
+  t.throws(() => parseDuration('0s', '--timeout'), { message: /out of range: from 1ms/ });
+  t.throws(() => parseDuration('1000h', '--timeout'), { message: /out of range: from 1ms to 596h/ });
+  t.throws(() => parseDuration('soon', '--timeout'), { message: /"soon" is not a duration \(examples: 500ms, 2s, 1m, 1h\)/ });
+  const r = hl(['run', '/nonexistent.bin', '--fn', 'Echo', '--timeout', '500']);
+  t.equal(r.status, 2);
+  t.equal(r.stderr, 'hl: error: --timeout: "500" needs a unit: 500ms, 500s, 500m or 500h\n', 'one line naming the flag');
+});
+
+t.test('sizes: every unit up to TiB; too big and zero are said as such', async (t) => {
+  t.equal(parseSize('64KiB', '--heap-size'), 65536);
+  t.equal(parseSize('1TiB', '--heap-size'), 1024 ** 4, 'a size; the layout then says it is too big, naming the flag');
+  t.throws(() => parseSize('0', '--heap-size'), { message: '--heap-size: "0" is not more than 0 bytes' });
+  t.throws(() => parseSize('99999999999TiB', '--heap-size'), { message: '--heap-size: "99999999999TiB" is too big' });
+  t.throws(() => parseSize('lots', '--heap-size'), { message: /"lots" is not a size/ });
+});
