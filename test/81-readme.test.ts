@@ -15,12 +15,12 @@ chmodSync(path.join(bin, 'hl'), 0o755);
 const env = cleanEnv({ PATH: `${bin}:${process.env.PATH}` });
 
 // `npm install` is what CI already did; running it again would rebuild the tree under the tests.
-// `npx hl` is the clone's own bin; the PATH's `hl` is the same program, without npx's cache in the way.
+// `./bin/hl` is the clone's own command; the PATH's `hl` is the same program.
 const commands = blocks
   .filter((b) => b.lang === 'sh')
   .flatMap((b) => b.body.trim().split('\n'))
   .filter((l) => l && !l.startsWith('npm install'))
-  .map((l) => l.replace(/npx hl /g, 'hl '));
+  .map((l) => l.replace(/^\.\/bin\/hl /, 'hl '));
 
 t.test('README shell examples', async (t) => {
   t.ok(commands.length >= 20, `${commands.length} commands`);
@@ -33,7 +33,7 @@ t.test('README shell examples', async (t) => {
 t.test('README library example', async (t) => {
   const js = blocks.find((b) => b.lang === 'js')!;
   const file = path.join(bin, 'example.js');
-  writeFileSync(file, js.body.replace("require('hl')", `require(${JSON.stringify(path.join(root, 'dist/src/sandbox/index.js'))})`));
+  writeFileSync(file, js.body.replace("require('hl-microvm')", `require(${JSON.stringify(path.join(root, 'dist/src/sandbox/index.js'))})`));
   const r = spawnSync(process.execPath, [file], { cwd: root, encoding: 'utf8', env, timeout: 30_000 });
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, 'hello\n5\nCANCELLED\n');

@@ -3,7 +3,7 @@
 // Run: RUST_LOG='warn,hyperlight_guest=trace' node dist/examples/logging/index.js
 import * as path from 'node:path';
 import pino from 'pino';
-import { Sandbox, configureLogging } from '../../src/sandbox';
+import { Sandbox, configureLogging, guestsPath } from '../../src/sandbox';
 
 async function main(): Promise<void> {
   // The embedder's logger: JSON lines on stdout, its own base fields.
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   // hl logs through a child of it, filtered by RUST_LOG (default here: info).
   configureLogging({ logger, filter: process.env.RUST_LOG || 'info' });
 
-  const guest = path.join(__dirname, '..', '..', '..', 'guests', 'bin', 'simpleguest.bin');
+  const guest = path.join(guestsPath(), 'simpleguest.bin'); // the package's sample guests, wherever it is installed
   const sandbox = await Sandbox.create(guest);
   // Hyperlight's guest levels: 0 trace, 1 debug, 2 info, 3 warn, 4 error, 5 critical.
   for (let level = 0; level <= 5; level++) await sandbox.call('LogMessage', [`a level ${level} message from the guest`, level]);

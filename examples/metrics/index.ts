@@ -3,13 +3,13 @@
 // Hyperlight's examples/metrics does. Run: node dist/examples/metrics/index.js
 import * as path from 'node:path';
 import { Registry } from 'prom-client';
-import { Sandbox, setMetricsRegistry } from '../../src/sandbox';
+import { Sandbox, setMetricsRegistry, guestsPath } from '../../src/sandbox';
 
 async function main(): Promise<void> {
   const registry = new Registry();
   setMetricsRegistry(registry); // before creating sandboxes
 
-  const guest = path.join(__dirname, '..', '..', '..', 'guests', 'bin', 'simpleguest.bin');
+  const guest = path.join(guestsPath(), 'simpleguest.bin'); // the package's sample guests, wherever it is installed
   const sandbox = await Sandbox.create(guest, {
     functionCallMetrics: true, // the duration histograms are opt-in
     hostFunctions: [{ name: 'HostAdd', params: ['int32', 'int32'], returns: 'int32', fn: (a: number, b: number) => a + b }],

@@ -8,7 +8,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Sandbox } from '../../src/sandbox';
+import { Sandbox, guestsPath } from '../../src/sandbox';
 
 async function main(): Promise<void> {
   const endpoint = process.argv[2] ?? 'localhost:4317';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   api.trace.setGlobalTracerProvider(provider);
 
   const tracer = api.trace.getTracer('example');
-  const guest = path.join(__dirname, '..', '..', '..', 'guests', 'bin', 'simpleguest.bin');
+  const guest = path.join(guestsPath(), 'simpleguest.bin'); // the package's sample guests, wherever it is installed
   await tracer.startActiveSpan('process-batch', async (batch) => {
     const sandbox = await Sandbox.create(guest);
     for (let i = 0; i < 3; i++) await sandbox.call('Echo', [`item ${i}`]);

@@ -2,11 +2,11 @@
 // tracing_forest example does. Run: node dist/examples/tracing/index.js
 // (RUST_LOG=info hides the trace-level spans; unset, every span shows.)
 import * as path from 'node:path';
-import { Sandbox, traceTree } from '../../src/sandbox';
+import { Sandbox, traceTree, guestsPath } from '../../src/sandbox';
 
 async function main(): Promise<void> {
   const tree = traceTree(); // collect hl's spans from here on
-  const guest = path.join(__dirname, '..', '..', '..', 'guests', 'bin', 'simpleguest.bin');
+  const guest = path.join(guestsPath(), 'simpleguest.bin'); // the package's sample guests, wherever it is installed
   const sandbox = await Sandbox.create(guest, {
     hostFunctions: [{ name: 'HostAdd', params: ['int32', 'int32'], returns: 'int32', fn: (a: number, b: number) => a + b }],
   });

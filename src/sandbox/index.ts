@@ -8,3 +8,4 @@ export { type FunctionSignature, type ValueType, type ParamType, type JsValue, f
 export { setMetricsRegistry, MetricNames } from '../observability/metrics';
 export { configureLogging, type LoggingConfig, type LogFormat } from '../observability/logging';
 export { traceTree } from '../observability/trace-tree';
+export { guestsPath, sdkPath } from '../package-root';

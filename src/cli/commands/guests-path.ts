@@ -1,8 +1,7 @@
 // guests-path.ts: `hl guests-path` prints where the bundled guests (and, with
 // --sdk, the guest SDK) are, so scripts find them wherever hl is installed.
-import * as path from 'node:path';
 import { Command } from 'commander';
-import { packageRoot } from '../../package-root';
+import { guestsPath, sdkPath } from '../../package-root';
 
 
 export function guestsPathCommand(): Command {
@@ -14,6 +13,6 @@ Examples:
   $ hl run "$(hl guests-path)/simpleguest.bin" --fn Echo --arg hi
   $ make HL_SDK="$(hl guests-path --sdk)"`)
     .action((opts: { sdk?: boolean }) => {
-      process.stdout.write(path.join(packageRoot(), 'guests', opts.sdk ? 'sdk' : 'bin') + '\n');
+      process.stdout.write((opts.sdk ? sdkPath() : guestsPath()) + '\n');
     });
 }
