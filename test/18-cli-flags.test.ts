@@ -49,3 +49,18 @@ t.test('sizes: every unit up to TiB; too big and zero are said as such', async (
   t.throws(() => parseSize('99999999999TiB', '--heap-size'), { message: '--heap-size: "99999999999TiB" is too big' });
   t.throws(() => parseSize('lots', '--heap-size'), { message: /"lots" is not a size/ });
 });
+
+t.test('usage errors are one line each', async (t) => {
+  const cases: [string[], string][] = [
+    [['help', 'frob'], "hl: error: unknown command 'frob' (hl --help lists the commands)\n"],
+    [['inspec', 'x'], "hl: error: unknown command 'inspec' (did you mean inspect?)\n"],
+    [['run', '/nonexistent.bin', '--fn', 'Echo', '--otlp=ftp://x'], 'hl: error: --otlp: "ftp://x" is not an endpoint: HOST:PORT, http://HOST:PORT or https://HOST:PORT (examples: localhost:4317, https://collector:4317)\n'],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = hl(args);
+    t.equal(r.status, 2, args.join(' '));
+    t.equal(r.stderr, stderr, args.join(' '));
+    t.equal(r.stdout, '');
+  }
+  t.equal(hl(['help', 'run']).status, 0, 'help for a real command is not an error');
+});

@@ -5,6 +5,7 @@ import { ExitCode } from './exit-codes';
 import { handleError } from './handle-error';
 import { mustEndProcess } from './flush-deadline';
 import { bindOptionalValues } from './optional-values';
+import { escapeControl } from '../inert-text';
 
 const VERSION = packageVersion();
 
@@ -31,7 +32,8 @@ function withAllCommands(program: Command): Command {
 }
 
 /** Commander's own messages get the same "hl: " prefix as every other error line. */
-const OUTPUT = { outputError: (text: string, write: (s: string) => void) => write(`hl: ${text}`) };
+/** Commander's errors as one line: its "(Did you mean X?)" hint joins the error line. */
+const OUTPUT = { outputError: (text: string, write: (s: string) => void) => write(`hl: ${text.trimEnd().replace(/\n\(Did you mean ([^)]*)\)$/, ' (did you mean $1)').replace(/\n+/g, ' ')}\n`) };
 
 function add(program: Command, cmd: Command): void {
   cmd.exitOverride().showSuggestionAfterError(true).configureOutput(OUTPUT);
@@ -67,6 +69,12 @@ export async function main(argv: string[]): Promise<void> {
   if (argv.length <= 2) {
     // No command: the help, on stderr, as a usage error (exit 2).
     process.stderr.write(program.helpInformation());
+    process.exitCode = ExitCode.Usage;
+    return;
+  }
+  // `hl help frob` would print the general help and exit 0: say what is wrong instead.
+  if (argv[2] === 'help' && argv[3] !== undefined && !program.commands.some((c) => c.name() === argv[3] || c.aliases().includes(argv[3]))) {
+    process.stderr.write(`hl: error: unknown command '${escapeControl(argv[3])}' (hl --help lists the commands)\n`);
     process.exitCode = ExitCode.Usage;
     return;
   }

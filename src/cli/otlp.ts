@@ -49,9 +49,10 @@ export function startOtlp(endpoint: string): Otlp {
 
   const url = otlpUrl(endpoint);
   try {
-    if (!new URL(url).host) throw new Error('no host');
+    const u = new URL(url);
+    if (!u.host || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new Error('not an OTLP endpoint');
   } catch {
-    throw usage(`--otlp: "${endpoint}" is not an endpoint (examples: localhost:4317, https://collector:4317)`);
+    throw usage(`--otlp: "${endpoint}" is not an endpoint: HOST:PORT, http://HOST:PORT or https://HOST:PORT (examples: localhost:4317, https://collector:4317)`);
   }
   // Always given explicitly (it then overrides the environment's): a silent collector must not hold the exit.
   const timeoutMillis = exportTimeout();
