@@ -86,6 +86,10 @@ t.test('--json', async (t) => {
   const b = JSON.parse(hl(['run', G, '--fn', 'EchoBytes', '--arg', 'abc', '--json']).stdout);
   t.equal(Buffer.from(b.result, 'base64').toString(), 'abc');
   t.equal(JSON.parse(hl(['run', G, '--fn', 'LogMessage', '--arg', 'x', '--arg', '1', '--json']).stdout).result, null);
+  // JSON has no NaN or infinities: strings, for float and double alike (null is void).
+  for (const fn of ['EchoFloat', 'EchoDouble']) {
+    t.same(['nan', 'inf', '-inf'].map((a) => JSON.parse(hl(['run', G, '--fn', fn, '--arg', a, '--json']).stdout).result), ['NaN', 'Infinity', '-Infinity'], fn);
+  }
 });
 
 t.test('exit codes', async (t) => {

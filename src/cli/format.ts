@@ -27,7 +27,8 @@ export function jsonValue(type: ValueType, v: JsValue): unknown {
     case 'int64':
     case 'uint64': return (v as bigint).toString();
     case 'bytes': return Buffer.from(v as Uint8Array).toString('base64');
-    case 'float': return Number(formatFloat32(v as number));
+    // JSON has no NaN or infinities: they are the strings "NaN", "Infinity", "-Infinity" (null is void).
+    case 'float': return Number.isFinite(v as number) ? Number(formatFloat32(v as number)) : String(v);
     case 'double': return Number.isFinite(v as number) ? v : String(v);
     default: return v ?? null;
   }
