@@ -13,6 +13,7 @@ import { metricsObserver } from '../observability/metrics';
 import { GUEST_TARGET, HostLog, Level, emit, guestMinLevel, levelFromGuest, loggingVersion } from '../observability/logging';
 import type { SpanRef } from '../observability/log-filter';
 import { type Span, noopSpan, nowMs, startSpan, wouldRecord } from '../observability/tracing';
+import { RunIntervals, guestClock } from './guest-clock';
 import { decodeTraceBuffer } from '../abi/trace-records';
 import { MAX_GUEST_SPANS_PER_CALL, SpanBudget, reportDropped } from '../observability/span-budget';
 import { classifyFault } from './faults';
@@ -345,6 +346,7 @@ export class Sandbox {
     this.traceParent = budget;
     const guestSpans = span.recording && wouldRecord(GUEST_TARGET, Level.info);
     this.setGuestTracing(guestSpans);
+    this.runTimes = guestSpans ? new RunIntervals() : undefined;
     const entryMs = nowMs();
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
@@ -365,14 +367,17 @@ export class Sandbox {
       throw e;
     } finally {
       const guestBudget = new SpanBudget(span, MAX_GUEST_SPANS_PER_CALL);
-      if (guestSpans && !this.disposed) this.collectGuestSpans(span, entryMs, guestBudget);
+      if (guestSpans && !this.disposed) this.collectGuestSpans(span, this.runTimes ?? new RunIntervals(), entryMs, guestBudget);
       reportDropped(span, budget, guestBudget);
       this.traceParent = NOOP_PARENT;
+      this.runTimes = undefined;
     }
   }
 
   private guestTracing = false;
   private tscKhz: number | undefined;
+  /** The host times of this call's vCPU runs, while guest spans are wanted: they place the guest's TSC stamps. */
+  private runTimes: RunIntervals | undefined;
 
   private setGuestTracing(on: boolean): void {
     if (on === this.guestTracing) return;
@@ -383,7 +388,7 @@ export class Sandbox {
   }
 
   /** Turns the guest's span records of this call into child spans of `call`. */
-  private collectGuestSpans(call: Span, entryMs: number, budget: SpanBudget): void {
+  private collectGuestSpans(call: Span, runs: RunIntervals, entryMs: number, budget: SpanBudget): void {
     const t = this.layout.trace;
     const head = this.vm.read(t.addr, abi.HlTraceHeaderSize);
     const used = head.readUInt32LE(abi.HlTraceHeaderOffsets.used);
@@ -396,12 +401,9 @@ export class Sandbox {
     if (buf.dropped) call.setAttribute('guest.spans_dropped', buf.dropped);
     if (buf.records.length === 0) return;
     this.tscKhz ??= this.vm.tscKhz();
-    const endMs = nowMs();
-    // The guest stamps its TSC at entry; KVM_GET_TSC_KHZ gives the rate.
-    const at = (tsc: bigint) => {
-      const ms = this.tscKhz ? entryMs + Number(tsc - buf.startTsc) / this.tscKhz : entryMs;
-      return Math.min(endMs, Math.max(entryMs, ms));
-    };
+    // The guest stamps its TSC at entry; KVM_GET_TSC_KHZ gives the rate; the vCPU runs bound it (guest-clock.ts).
+    const at = guestClock(buf.startTsc, this.tscKhz, runs, entryMs);
+    const endMs = runs.length ? runs.ends[runs.length - 1] : nowMs();
     const open = new Map<number, Span>();
     for (const r of buf.records) {
       if (r.kind === abi.HL_TRACE_BEGIN) {
@@ -473,11 +475,15 @@ export class Sandbox {
   private async driveExits(first: () => RawExit | Promise<RawExit>, fn: string): Promise<{ kind: number; reader: Reader }> {
     let run = first;
     for (;;) {
-      const runSpan = this.traceParent.child('vcpu_run', Level.trace, VM_TARGET);
+      const times = this.runTimes;
+      const startMs = times ? nowMs() : undefined; // the same clock reading for the span and the guest clock
+      const runSpan = this.traceParent.child('vcpu_run', Level.trace, VM_TARGET, undefined, startMs);
       const exit = await run();
+      const endMs = times ? nowMs() : undefined;
+      if (times) times.add(startMs!, endMs!);
       if (runSpan.recording) {
         runSpan.setAttribute('exit', exitName(exit));
-        runSpan.end();
+        runSpan.end(endMs);
       }
       if (this.exitLogsThisCall < MAX_EXIT_LOGS && vmLog.enabled(Level.trace, this.spans)) {
         const more = ++this.exitLogsThisCall === MAX_EXIT_LOGS ? ' (further exits in this call are not logged)' : '';
