@@ -126,18 +126,18 @@ export function isCredentialHeader(name: string): boolean {
   return n === 'authorization' || n === 'proxy-authorization' || /key|token|secret|password/.test(n);
 }
 
-/** Header names from OTEL_EXPORTER_OTLP_[TRACES_]HEADERS (key=value,key=value; keys may be percent-encoded). */
-export function headerNames(env: Env): string[] {
-  const names: string[] = [];
-  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS']) {
-    for (const pair of (get(env, name) ?? '').split(',')) {
+/** Header names from OTEL_EXPORTER_OTLP_[TRACES_]HEADERS (key=value,key=value; keys may be percent-encoded), with their variable. */
+export function headerNames(env: Env): { header: string; variable: string }[] {
+  const names: { header: string; variable: string }[] = [];
+  for (const variable of ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS']) {
+    for (const pair of (get(env, variable) ?? '').split(',')) {
       const key = pair.split('=')[0].trim();
       if (!key) continue;
+      let header = key;
       try {
-        names.push(decodeURIComponent(key));
-      } catch {
-        names.push(key);
-      }
+        header = decodeURIComponent(key);
+      } catch {}
+      names.push({ header, variable });
     }
   }
   return names;
@@ -196,10 +196,10 @@ export function otlpSettings(flag: string | true, env: Env = process.env): OtlpS
 
   const explicitPlaintext = scheme === 'http' || insecureTrue;
   if (!secure && !explicitPlaintext && !isLoopback(url.hostname)) {
-    const secret = headerNames(env).find(isCredentialHeader);
+    const secret = headerNames(env).find((h) => isCredentialHeader(h.header));
     if (secret)
       throw usage(
-        `OTEL_EXPORTER_OTLP_HEADERS has a "${secret}" header and ${source} ${raw} is plaintext; use https://${url.host} (TLS), or http://${url.host} to send it unencrypted`,
+        `${secret.variable} has a "${secret.header}" header and ${source} ${raw} is plaintext; use https://${url.host} (TLS), or http://${url.host} to send it unencrypted`,
       );
   }
   const timeoutMillis = exportTimeout(env);
