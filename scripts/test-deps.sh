@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the test suite needs from Debian: promtool (package
 # prometheus), prometheus-pushgateway, zsh and fish for the completion tests,
-# and tmux (a real terminal for the interactive ones). Idempotent; run by `npm test`.
+# tmux (a real terminal for the interactive ones) and openssl (certificates
+# for the TLS collectors). Idempotent; run by `npm test`.
 set -e
 missing=""
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
@@ -9,6 +10,7 @@ command -v prometheus-pushgateway >/dev/null 2>&1 || missing="$missing prometheu
 command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
 command -v fish >/dev/null 2>&1 || missing="$missing fish"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "the tests need:$missing (Debian packages); install them with: sudo apt-get install -y$missing" >&2

@@ -56,6 +56,8 @@ t.test('errors set the status and record an exception event; cancellation says s
   t.equal(ev?.attributes['exception.type'], 'GUEST_FAULT');
   t.match(String(ev?.attributes['exception.message']), /null pointer/);
   t.equal(byName(c.spans, 'run')[0].status.code, 2, 'the run failed too');
+  t.equal(c.spans.flatMap((s) => s.events).filter((e) => e.name === 'exception').length, 1, 'one exception, recorded once: on call, not again on run');
+  t.match(call.resource, { 'telemetry.sdk.name': 'opentelemetry', 'telemetry.sdk.language': 'nodejs' });
   c.spans.length = 0;
   const spin = await hlAsync(['run', G, '--fn', 'Spin', '--timeout', '200ms', '--otlp', c.endpoint]);
   t.equal(spin.status, 124);

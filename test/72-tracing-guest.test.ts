@@ -23,6 +23,13 @@ t.test('guest spans arrive as children of call, with attributes and events', asy
   t.equal(steps.filter((s) => s.events.some((e) => e.name === 'halfway')).length, 1);
   t.ok(steps.every((s) => s.startNs >= work.startNs && s.endNs <= work.endNs), 'guest timestamps are placed inside the parent');
   t.ok(work.startNs >= call.startNs && work.endNs <= call.endNs);
+  // The guest's clock is placed at the vCPU entry: no guest span starts before the run that ran it.
+  const runs = c.spans.filter((s) => s.name === 'vcpu_run' && s.parentSpanId === call.spanId);
+  t.equal(runs.length, 1, 'Traced makes one exit');
+  for (const s of [work, ...steps]) {
+    t.ok(s.startNs >= runs[0].startNs, `${s.name} starts inside its vcpu_run (${s.startNs - runs[0].startNs} ns after its start)`);
+    t.ok(s.endNs <= runs[0].endNs, `${s.name} ends inside its vcpu_run`);
+  }
 });
 
 t.test('guest spans cost no VM exit, traced or not', async (t) => {

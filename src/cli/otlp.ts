@@ -1,73 +1,79 @@
-// otlp.ts: streams spans to an OTLP gRPC collector (@opentelemetry/sdk-trace-base
-// + exporter-trace-otlp-grpc), loaded only for --otlp. The exporter honours the
-// standard OTEL_EXPORTER_OTLP_* variables; the resource, OTEL_SERVICE_NAME and
-// OTEL_RESOURCE_ATTRIBUTES.
+// otlp.ts: streams spans to an OTLP collector (@opentelemetry/sdk-trace-base
+// with OpenTelemetry's own exporter for the protocol: gRPC, http/protobuf or
+// http/json), loaded only for --otlp. What the environment says (endpoint,
+// TLS, protocol, batch settings) is read by otel-env.ts; the exporters read
+// the headers, certificates and compression themselves.
 import { packageVersion } from '../package-root';
 import type * as Api from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TraceConsumer } from '../observability/tracing';
-import { usage } from '../errors';
 import { FLUSH_BUDGET_MS, by } from './flush-deadline';
+import { type OtlpSettings, exportFailureText } from './otel-env';
+
+export { EXPORT_TIMEOUT_MS, exportTimeout } from './otel-env';
 
 const VERSION = packageVersion();
-/**
- * The longest one export may take: short enough that a silent collector fails
- * with the exporter's own message before the end of a run's flush deadline
- * (flush-deadline.ts). A smaller OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT wins; a
- * larger one is cut to this.
- */
-export const EXPORT_TIMEOUT_MS = 1500;
 
 export interface Otlp {
   consumer: TraceConsumer;
-  /** Flushes and shuts down; resolves by `until` (a Date.now() value) with a warning, if any. */
-  finish(until: number): Promise<string | undefined>;
+  /** Flushes and shuts down; resolves by `until` (a Date.now() value) with the warnings, if any. */
+  finish(until: number): Promise<string[]>;
 }
 
-/** The export timeout: the environment's (traces first, then general) if smaller than ours. */
-export function exportTimeout(env: NodeJS.ProcessEnv = process.env): number {
-  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
-    const value = env[name]?.trim();
-    if (!value) continue;
-    const ms = Number(value);
-    return Number.isFinite(ms) && ms > 0 ? Math.min(ms, EXPORT_TIMEOUT_MS) : EXPORT_TIMEOUT_MS;
+type Exporting = Extract<OtlpSettings, { export: true }>;
+
+function exporterFor(s: Exporting): SpanExporter {
+  const options = { url: s.url, timeoutMillis: s.timeoutMillis };
+  switch (s.protocol) {
+    case 'grpc': {
+      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc');
+      return new OTLPTraceExporter(options);
+    }
+    case 'http/protobuf': {
+      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+      return new OTLPTraceExporter(options);
+    }
+    case 'http/json': {
+      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter(options);
+    }
   }
-  return EXPORT_TIMEOUT_MS;
 }
 
-/** "localhost:4317" means plaintext http://; a scheme is kept (https:// means TLS). */
-export function otlpUrl(endpoint: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
-}
-
-export function startOtlp(endpoint: string): Otlp {
+export function startOtlp(s: Exporting): Otlp {
   const api = require('@opentelemetry/api') as typeof Api;
   const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc');
-  const { resourceFromAttributes, detectResources, envDetector } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const { defaultResource, resourceFromAttributes, detectResources, envDetector } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   const { W3CTraceContextPropagator } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
   const { otelConsumer } = require('../observability/tracing-otel') as typeof import('../observability/tracing-otel');
 
-  const url = otlpUrl(endpoint);
-  try {
-    const u = new URL(url);
-    if (!u.host || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new Error('not an OTLP endpoint');
-  } catch {
-    throw usage(`--otlp: "${endpoint}" is not an endpoint: HOST:PORT, http://HOST:PORT or https://HOST:PORT (examples: localhost:4317, https://collector:4317)`);
-  }
-  // Always given explicitly (it then overrides the environment's): a silent collector must not hold the exit.
-  const timeoutMillis = exportTimeout();
-  const exporter = new OTLPTraceExporter({ url, timeoutMillis });
+  // TLS to an IP address (https://10.0.0.5:4317) makes Node print a deprecation warning (DEP0123, a
+  // server name that is an IP) on stderr, outside hl's one-line warnings; the user can do nothing about it.
+  if (s.secure) process.noDeprecation = true;
+  const exporter = exporterFor(s);
   let failure: string | undefined;
   const send = exporter.export.bind(exporter);
   exporter.export = (spans, done) =>
     send(spans, (result) => {
-      if (result.code !== 0) failure ??= (result.error?.message ?? 'export failed').split('\n')[0].replace(/\.? *(Last error|Resolution note):.*$/, '');
+      if (result.code !== 0) failure ??= exportFailureText(result.error ?? 'export failed');
       done(result);
     });
-  // Defaults first, then the environment's: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
-  const resource = resourceFromAttributes({ 'service.name': 'hl', 'service.version': VERSION }).merge(detectResources({ detectors: [envDetector] }));
-  // Spans stream while a long run goes on: a batch goes out every half second.
-  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500, exportTimeoutMillis: timeoutMillis });
+
+  /** The batch processor, counting what a full queue drops (its own count is private and logged only at debug). */
+  class CountingProcessor extends BatchSpanProcessor {
+    dropped = 0;
+    override onEnd(span: Parameters<InstanceType<typeof BatchSpanProcessor>['onEnd']>[0]): void {
+      const self = this as unknown as { _finishedSpans: unknown[]; _maxQueueSize: number };
+      if (self._finishedSpans.length >= self._maxQueueSize) this.dropped++;
+      super.onEnd(span);
+    }
+  }
+
+  // The SDK's telemetry.sdk.*, then hl's service, then the environment's (OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win).
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ 'service.name': 'hl', 'service.version': VERSION }))
+    .merge(detectResources({ detectors: [envDetector] }));
+  const processor = new CountingProcessor(exporter, { ...s.bsp });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
   const tracer = provider.getTracer('hl', VERSION);
 
@@ -76,20 +82,27 @@ export function startOtlp(endpoint: string): Otlp {
   if (process.env.TRACEPARENT) carrier.traceparent = process.env.TRACEPARENT;
   if (process.env.TRACESTATE) carrier.tracestate = process.env.TRACESTATE;
   const root = new W3CTraceContextPropagator().extract(api.ROOT_CONTEXT, carrier, api.defaultTextMapGetter);
+  const shown = s.protocol === 'grpc' ? s.url : s.url.replace(/\/v1\/traces$/, '');
 
   return {
     consumer: otelConsumer(tracer, () => root),
     async finish(until: number) {
       const done = provider.shutdown().then(
         () => 'ok' as const,
-        (err: Error) => {
-          failure ??= err?.message ?? String(err);
+        (err: unknown) => {
+          failure ??= exportFailureText(err);
           return 'failed' as const;
         },
       );
       const outcome = await by(done, until);
-      if (outcome === 'late') return `spans not delivered to ${url} within ${FLUSH_BUDGET_MS / 1000} s (is a collector listening?)`;
-      return failure ? `span export to ${url} failed: ${failure}` : undefined;
+      const warnings: string[] = [];
+      if (processor.dropped > 0)
+        warnings.push(
+          `${processor.dropped} span${processor.dropped === 1 ? '' : 's'} dropped: the export queue (${s.bsp.maxQueueSize}) was full; raise it with OTEL_BSP_MAX_QUEUE_SIZE`,
+        );
+      if (outcome === 'late') warnings.push(`spans not delivered to ${shown} within ${FLUSH_BUDGET_MS / 1000} s (is a collector listening?)`);
+      else if (failure) warnings.push(`span export to ${shown} failed: ${failure}`);
+      return warnings;
     },
   };
 }

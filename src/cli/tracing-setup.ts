@@ -2,6 +2,7 @@
 // TRACEPARENT, and the `run` span that parents the run's spans.
 import { Level } from '../observability/log-filter';
 import { warn } from './warn';
+import { otlpSettings } from './otel-env';
 import { colorWanted } from '../observability/logging';
 import { treeCollector } from '../observability/trace-tree';
 import { type Span, addTraceConsumer, envParentConsumer, setAmbientParent, startSpan, traceparentFromEnv } from '../observability/tracing';
@@ -17,27 +18,27 @@ export interface RunTracing {
   traceId: string | undefined;
   /** Ends the run span and prints the tree; never throws. */
   end(error?: unknown): void;
-  /** Flushes the exporter by `until` (flush-deadline.ts); resolves with a warning, if any; never throws. */
-  flush(until: number): Promise<string | undefined>;
+  /** Flushes the exporter by `until` (flush-deadline.ts); resolves with the warnings, if any; never throws. */
+  flush(until: number): Promise<string[]>;
 }
-
-const DEFAULT_ENDPOINT = 'localhost:4317';
 
 export function startRunTracing(opts: TracingOptions, attributes: Record<string, string>): RunTracing {
   const removers: (() => void)[] = [];
   const tree = opts.trace ? treeCollector() : undefined;
   if (tree) removers.push(addTraceConsumer(tree));
   let otlp: import('./otlp').Otlp | undefined;
-  if (opts.otlp !== undefined) {
-    const endpoint = opts.otlp === true ? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_ENDPOINT : opts.otlp;
-    otlp = (require('./otlp') as typeof import('./otlp')).startOtlp(endpoint);
+  // OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none: no exporter, and OpenTelemetry is not even loaded.
+  const settings = opts.otlp !== undefined ? otlpSettings(opts.otlp) : undefined;
+  for (const w of settings?.warnings ?? []) warn(w);
+  if (settings?.export) {
+    otlp = (require('./otlp') as typeof import('./otlp')).startOtlp(settings);
     removers.push(addTraceConsumer(otlp.consumer));
   } else if (tree) {
     const env = envParentConsumer(); // the tree continues TRACEPARENT's trace too
     if (env) removers.push(addTraceConsumer(env));
   }
   const span = startSpan('run', Level.info, 'hyperlight_host::cli', attributes);
-  if (!span.recording) warn('the log filter (--log, HL_LOG, RUST_LOG) lets no hl span through, so there is nothing to trace; try --log info');
+  if (!span.recording && (tree || otlp)) warn('the log filter (--log, HL_LOG, RUST_LOG) lets no hl span through, so there is nothing to trace; try --log info');
   setAmbientParent(span);
   return {
     span,
@@ -49,9 +50,9 @@ export function startRunTracing(opts: TracingOptions, attributes: Record<string,
       if (tree) process.stderr.write(tree.render({ color: colorWanted(process.stderr) }));
     },
     async flush(until: number) {
-      const warning = otlp ? await otlp.finish(until) : undefined;
+      const warnings = otlp ? await otlp.finish(until) : [];
       for (const remove of removers) remove();
-      return warning;
+      return warnings;
     },
   };
 }

@@ -44,7 +44,7 @@ export interface Span {
   readonly recording: boolean;
   setAttribute(key: string, value: AttrValue): void;
   addEvent(name: string, attributes?: Attrs, timeMs?: number): void;
-  /** Error status plus an `exception` event. */
+  /** Error status plus an `exception` event (the event only on the first span an error object reaches). */
   recordError(err: unknown): void;
   child(name: string, level: LevelValue, target: string, attributes?: Attrs, startMs?: number): Span;
   end(endMs?: number): void;
@@ -101,6 +101,9 @@ function spanEnabled(target: string, level: LevelValue, logOnly: boolean): boole
   return f.isDefault ? true : f.enabled(target, level);
 }
 
+/** Errors already recorded as an `exception` event on some span. */
+const recorded = new WeakSet<object>();
+
 class RecordingSpan implements Span, SpanData {
   readonly recording = true;
   readonly events: SpanEvent[] = [];
@@ -147,10 +150,16 @@ class RecordingSpan implements Span, SpanData {
     const e = err as { name?: string; message?: string; code?: string; stack?: string };
     const message = e?.message ?? String(err);
     this.status = { code: 'error', message };
+    if (e?.code === 'CANCELLED') this.setAttribute('hl.cancelled', true);
+    // One exception, one event: on the span where it happened. The spans it then
+    // passes through (call, then run) fail with its message, without a second copy.
+    if (typeof err === 'object' && err !== null) {
+      if (recorded.has(err)) return;
+      recorded.add(err);
+    }
     const attrs: Attrs = { 'exception.type': e?.code ?? e?.name ?? 'Error', 'exception.message': message };
     if (e?.stack) attrs['exception.stacktrace'] = e.stack;
     this.addEvent('exception', attrs);
-    if (e?.code === 'CANCELLED') this.setAttribute('hl.cancelled', true);
   }
 
   child(name: string, level: LevelValue, target: string, attributes: Attrs = {}, startMs = nowMs()): Span {

@@ -4,6 +4,7 @@
 import type { SpanRef } from '../observability/log-filter';
 import { type Span, noopSpan } from '../observability/tracing';
 import type { LogBudget } from './log-budget';
+import type { RunIntervals } from './guest-clock';
 
 /** Thrown inside the exit loop on cancellation; not an Error, so no stack trace is captured twice. */
 export const CANCELLED = Symbol('cancelled');
@@ -19,6 +20,8 @@ export class CallContext {
   hostErrors = 0;
   /** `vm exit` trace records written so far. */
   exitLogs = 0;
+  /** The host times of this call's vCPU runs, while guest spans are wanted: they place the guest's TSC stamps (guest-clock.ts). */
+  runTimes: RunIntervals | undefined;
   /** Rejects when the work is cancelled, so a host function that never settles cannot hold it. */
   readonly cancelled: Promise<never>;
   private rejectCancelled!: (reason: unknown) => void;

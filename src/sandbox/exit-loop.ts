@@ -9,6 +9,7 @@ import { decodeAbort, readGuestMessage } from '../abi/messages';
 import type { RawExit } from '../native';
 import { ErrorCode, HlError } from '../errors';
 import { HostLog, Level } from '../observability/logging';
+import { nowMs } from '../observability/tracing';
 import { CANCELLED, type CallContext } from './call-context';
 import { classifyFault } from './faults';
 import type { Layout, Region } from './layout';
@@ -50,11 +51,15 @@ const vmLog = new HostLog('vm');
 export async function runExitLoop(env: ExitLoopEnv, first: () => RawExit | Promise<RawExit>, ctx: CallContext): Promise<Message> {
   let run = first;
   for (;;) {
-    const runSpan = ctx.traceParent.child('vcpu_run', Level.trace, VM_TARGET);
+    const times = ctx.runTimes;
+    const startMs = times ? nowMs() : undefined; // the same clock reading for the span and the guest clock
+    const runSpan = ctx.traceParent.child('vcpu_run', Level.trace, VM_TARGET, undefined, startMs);
     const exit = await run();
+    const endMs = times ? nowMs() : undefined;
+    if (times) times.add(startMs!, endMs!);
     if (runSpan.recording) {
       runSpan.setAttribute('exit', exitName(exit));
-      runSpan.end();
+      runSpan.end(endMs);
     }
     if (ctx.exitLogs < MAX_EXIT_LOGS && vmLog.enabled(Level.trace, ctx.spans)) {
       const more = ++ctx.exitLogs === MAX_EXIT_LOGS ? ' (further exits in this call are not logged)' : '';

@@ -8,6 +8,7 @@ import type { SpanRef } from '../observability/log-filter';
 import { type Span, nowMs } from '../observability/tracing';
 import type { SpanBudget } from '../observability/span-budget';
 import type { Region } from './layout';
+import { type RunIntervals, guestClock } from './guest-clock';
 
 const log = new HostLog('sandbox');
 
@@ -30,7 +31,7 @@ export class GuestSpans {
   }
 
   /** Turns the guest's span records of this call into child spans of `call`. */
-  collect(call: Span, entryMs: number, budget: SpanBudget, spans: SpanRef[]): void {
+  collect(call: Span, runs: RunIntervals, entryMs: number, budget: SpanBudget, spans: SpanRef[]): void {
     const t = this.region;
     const head = this.vm.read(t.addr, abi.HlTraceHeaderSize);
     const used = head.readUInt32LE(abi.HlTraceHeaderOffsets.used);
@@ -43,12 +44,9 @@ export class GuestSpans {
     if (buf.dropped) call.setAttribute('guest.spans_dropped', buf.dropped);
     if (buf.records.length === 0) return;
     this.tscKhz ??= this.vm.tscKhz();
-    const endMs = nowMs();
-    // The guest stamps its TSC at entry; KVM_GET_TSC_KHZ gives the rate.
-    const at = (tsc: bigint) => {
-      const ms = this.tscKhz ? entryMs + Number(tsc - buf.startTsc) / this.tscKhz : entryMs;
-      return Math.min(endMs, Math.max(entryMs, ms));
-    };
+    // The guest stamps its TSC at entry; KVM_GET_TSC_KHZ gives the rate; the vCPU runs bound it (guest-clock.ts).
+    const at = guestClock(buf.startTsc, this.tscKhz, runs, entryMs);
+    const endMs = runs.length ? runs.ends[runs.length - 1] : nowMs();
     const open = new Map<number, Span>();
     for (const r of buf.records) {
       if (r.kind === abi.HL_TRACE_BEGIN) {

@@ -25,6 +25,7 @@ import { type ExitLoopEnv, runExitLoop } from './exit-loop';
 import { type HostFunction, SANDBOX_TARGET, checkHostFunctions, serveHostCall } from './host-calls';
 import { GuestLogBridge } from './guest-logs';
 import { GuestSpans } from './guest-spans';
+import { RunIntervals } from './guest-clock';
 import { codeRanges, createVm, loadInto, readImage, snapshotRange, writePeb } from './boot';
 import { lookupFunction } from './function-lookup';
 import type { CallOptions, SandboxOptions } from './options';
@@ -309,6 +310,7 @@ export class Sandbox {
     const ctx = new CallContext(name, [{ name: 'call', fields: { function_name: name } }], budget);
     const recordGuestSpans = span.recording && wouldRecord(GUEST_TARGET, Level.info);
     this.guestSpans.setRecording(recordGuestSpans);
+    ctx.runTimes = recordGuestSpans ? new RunIntervals() : undefined;
     const entryMs = nowMs();
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
@@ -329,7 +331,7 @@ export class Sandbox {
       throw e;
     } finally {
       const guestBudget = new SpanBudget(span, MAX_GUEST_SPANS_PER_CALL);
-      if (recordGuestSpans && !this.disposed) this.guestSpans.collect(span, entryMs, guestBudget, ctx.spans);
+      if (recordGuestSpans && !this.disposed) this.guestSpans.collect(span, ctx.runTimes ?? new RunIntervals(), entryMs, guestBudget, ctx.spans);
       reportDropped(span, budget, guestBudget);
     }
   }

@@ -52,7 +52,7 @@ export function runCommand(): Command {
     .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
     .option('--function-call-metrics', 'also record guest and host function call duration histograms')
     .option('--trace', 'print the span tree of the run (durations, attributes, errors) on stderr at the end')
-    .addOption(optionalValueOption('--otlp', 'endpoint', 'stream spans to an OTLP gRPC collector: --otlp HOST:PORT, --otlp URL or --otlp=ENDPOINT (default localhost:4317; no scheme means plaintext, https:// means TLS)'));
+    .addOption(optionalValueOption('--otlp', 'endpoint', 'stream spans to an OTLP collector: --otlp HOST:PORT, --otlp URL or --otlp=ENDPOINT (gRPC unless OTEL_EXPORTER_OTLP_PROTOCOL says http/protobuf or http/json; default localhost:4317; HOST:PORT here means plaintext, https:// means TLS)'));
   addMemoryOptions(cmd);
   addLogOptions(cmd);
   cmd.addHelpText(
@@ -123,7 +123,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   // Spans, the push and the dump go out in parallel, under one deadline.
   const until = flushDeadline();
   const undoEnd = endOnSignals(); // a signal now ends hl at once, never between a temporary file and its rename
-  const [spanWarning, pushFailure, dumpFailure] = await Promise.all([
+  const [spanWarnings, pushFailure, dumpFailure] = await Promise.all([
     tracing?.flush(until),
     registry && opts.metricsPush !== undefined ? exporting!.pushMetrics(registry, opts.metricsPush, guest, until) : undefined,
     registry && opts.metricsDump !== undefined
@@ -134,7 +134,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
       : undefined,
   ]);
   undoEnd();
-  if (spanWarning) warn(spanWarning);
+  for (const w of spanWarnings ?? []) warn(w);
   if (pushFailure) warn(`metrics push to ${opts.metricsPush} failed: ${pushFailure}`);
   if (dumpFailure) {
     // The user asked for this file: not having it is an error, even after a run that succeeded.
