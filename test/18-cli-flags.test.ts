@@ -5,6 +5,7 @@
 import t from 'tap';
 import { bindOptionalValues } from '../src/cli/optional-values';
 import { parseDuration, parseSize } from '../src/cli/units';
+import { kvmAccessFix } from '../src/sandbox/diagnose';
 import { hl } from './helpers';
 
 t.test('an optional value is taken only when it is one', async (t) => {
@@ -63,4 +64,16 @@ t.test('usage errors are one line each', async (t) => {
     t.equal(r.stdout, '');
   }
   t.equal(hl(['help', 'run']).status, 0, 'help for a real command is not an error');
+});
+
+t.test('hl doctor says what really fixes /dev/kvm access', async (t) => {
+  const groups = new Map([[0, 'root'], [108, 'kvm']]);
+  t.match(kvmAccessFix({ gid: 0, mode: 0o600 }, { gids: [], name: 'u' }, groups), /only by root \(mode 600\): give the kvm group access \(sudo chown root:kvm \/dev\/kvm && sudo chmod 660/, 'root:root 0600: joining a group alone would not help');
+  t.match(kvmAccessFix({ gid: 108, mode: 0o600 }, { gids: [108], name: 'u' }, groups), /give the kvm group access/, 'a group without rw is no fix either');
+  t.equal(kvmAccessFix({ gid: 108, mode: 0o660 }, { gids: [], name: 'u' }, groups), 'join group kvm (sudo usermod -aG kvm "$USER") and log in again');
+  t.match(kvmAccessFix({ gid: 108, mode: 0o660 }, { gids: [108], name: 'u' }, groups), /in group kvm but this session is not: log in again \(or run "newgrp kvm"\)/);
+  // This machine, as it is: its finding names a fix whatever the cause.
+  const r = hl(['doctor', '--json']);
+  const findings = JSON.parse(r.stdout).findings as { ok: boolean; fix?: string }[];
+  t.ok(findings.every((f) => f.ok || (f.fix ?? '').length > 0), 'every failed check has a fix');
 });
