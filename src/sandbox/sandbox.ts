@@ -146,7 +146,7 @@ export class Sandbox {
       }
     } catch (err) {
       span.recordError(err);
-      if (log.enabled(Level.debug)) log.debug('sandbox creation failed', errorFields(err), [{ name: 'new' }]);
+      if (log.enabled(Level.debug)) log.debug('sandbox creation failed', errorFields(err), [{ name: 'new', target: SANDBOX_TARGET }]);
       throw err;
     } finally {
       span.end();
@@ -156,7 +156,7 @@ export class Sandbox {
   /** Runs the guest's init (bounded by the create options) and reads its function table. */
   private async init(parent: Span): Promise<void> {
     this.explicitLevel = this.options.guestLogLevel;
-    this.spans = [{ name: 'new' }];
+    this.spans = [{ name: 'new', target: SANDBOX_TARGET }];
     this.syncGuestLevel();
     const initSpan = parent.child('guest_init', Level.trace, SANDBOX_TARGET);
     const budget = new SpanBudget(initSpan); // init's exits are the guest's choice too
@@ -340,7 +340,7 @@ export class Sandbox {
     this.vm.write(this.layout.input.addr, msg);
     const obs = this.observer;
     this.syncGuestLevel();
-    this.spans = [{ name: 'call', fields: { function_name: name } }];
+    this.spans = [{ name: 'call', target: SANDBOX_TARGET, fields: { function_name: name } }];
     const budget = new SpanBudget(span);
     this.traceParent = budget;
     const guestSpans = span.recording && wouldRecord(GUEST_TARGET, Level.info);
