@@ -2,8 +2,10 @@
 # Installs what the test suite needs from Debian: promtool (package
 # prometheus), prometheus-pushgateway, zsh and fish for the completion tests,
 # tmux (a real terminal for the interactive ones) and openssl (certificates
-# for the TLS collectors). Idempotent; run by `npm test`.
+# for the TLS collectors), then the log filter's Rust reference programs
+# (scripts/build-log-oracle.sh). Idempotent; run by `npm test`.
 set -e
+oracle() { sh "$(dirname "$0")/build-log-oracle.sh"; }
 missing=""
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 command -v prometheus-pushgateway >/dev/null 2>&1 || missing="$missing prometheus-pushgateway"
@@ -11,7 +13,7 @@ command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
 command -v fish >/dev/null 2>&1 || missing="$missing fish"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then oracle; exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "the tests need:$missing (Debian packages); install them with: sudo apt-get install -y$missing" >&2
   exit 1
@@ -20,3 +22,4 @@ echo "installing$missing from Debian for the tests" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+oracle

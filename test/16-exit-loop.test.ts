@@ -61,7 +61,7 @@ function env(vm: FakeVm, seen: { logs: unknown[]; hostCalls: number } = { logs: 
   };
 }
 
-const ctx = () => new CallContext('Fn', [{ name: 'call' }]);
+const ctx = () => new CallContext('Fn', [{ name: 'call', target: 'hyperlight_host::sandbox' }]);
 const result = (type: 'int32' | 'string', value: number | string) => new Writer(4096, 'r').value(type, value).finish(abi.HL_MSG_RESULT);
 const sig = { name: 'Fn', params: [], returns: 'int32' as const };
 

@@ -5,7 +5,7 @@ import t from 'tap';
 import { Level, LogFilter, type LevelName, type SpanRef } from '../src/observability/log-filter';
 
 type Case = [filter: string, target: string, level: LevelName, expected: boolean, spans?: SpanRef[]];
-const call = (fn: string): SpanRef[] => [{ name: 'call', fields: { function_name: fn } }];
+const call = (fn: string): SpanRef[] => [{ name: 'call', target: 'hyperlight_host::sandbox', fields: { function_name: fn } }];
 
 const cases: Case[] = [
   ['', 'a::x', 'error', true], // unset: error by default
@@ -61,10 +61,23 @@ const cases: Case[] = [
   ['[call{function_name}]=info', 'b', 'info', true, call('Add')],
   ['warn,[call]=trace', 'b', 'trace', true, call('Echo')],
   ['warn,[call]=trace', 'b', 'info', false],
-  ['a[call]=trace', 'b', 'trace', false, call('Echo')], // a span directive with a target
-  ['a[call]=trace', 'a::x', 'trace', true, call('Echo')],
+  ['a[call]=trace', 'a::x', 'trace', false, call('Echo')], // the target is the span's, not the record's
+  ['hyperlight_host[call]=trace', 'b', 'trace', true, call('Echo')],
+  ['hyperlight_host::sandbox[call]=trace', 'hyperlight_guest', 'trace', true, call('Echo')],
+  ['hyperlight_guest[call]=trace', 'hyperlight_guest', 'trace', false, call('Echo')],
+  ['[call]hyperlight_host=debug', 'b', 'debug', true, call('Echo')], // either order
+  ['[call{function_name=Ech.*}]=trace', 'b', 'trace', true, call('Echo')], // the value is a regular expression
+  ['[call{function_name=Ech}]=trace', 'b', 'trace', false, call('Echo')], // ... that must reach the end of the value
+  ['[call{function_name=5}]=trace', 'b', 'trace', false, call('5')], // a number matches only a number
+  ['[call{function_name=}]=trace', 'b', 'trace', true, [{ name: 'call', target: 'hyperlight_host::sandbox' }]], // no value: any call span
+  ['[call{ function_name = Add }]=trace', 'b', 'trace', true, call('Echo')], // blanks: no field condition at all
+  ['[]=debug', 'b', 'debug', true], // an empty span is the default level
+  ['info=debug', 'b', 'debug', true], // a target spelled like a level is the default level
+  ['05', 'b', 'trace', true],
+  ['a b=info', 'a', 'error', true], // invalid target characters: dropped, default applies
   ['=info', 'b', 'error', true], // invalid: no target
-  ['a=', 'a::x', 'warn', false], // invalid: no level; default error applies to everything
+  ['a=', 'a::x', 'trace', true], // no level means trace
+  ['[call]=', 'b', 'trace', true, call('Echo')],
 ];
 
 t.test('filter table', async (t) => {
@@ -90,9 +103,12 @@ t.test('the /filter on the rendered message', async (t) => {
   const re = new LogFilter('info/^he.*o$');
   t.ok(re.messageMatches('hello'));
   t.notOk(re.messageMatches('a hello'));
-  const plain = new LogFilter('info/(');
-  t.ok(plain.messageMatches('f(x)'), 'an invalid regex is matched as plain text');
-  t.match(plain.invalid[0], /not a regular expression/);
+  const invalid = new LogFilter('info/(');
+  t.ok(invalid.messageMatches('anything'), 'an invalid regex is dropped, as env_logger does');
+  t.notOk(invalid.hasMessageFilter);
+  t.match(invalid.invalid[0], /not a regular expression/);
+  t.ok(new LogFilter('info/(?i)^ERR').messageMatches('err: x'), 'Rust regex syntax: a leading flag group');
+  t.ok(new LogFilter('info/[[:upper:]]{3}').messageMatches('an ABC'), 'Rust regex syntax: POSIX classes');
 });
 
 t.test('the most verbose level a target could need (guest-side filtering)', async (t) => {

@@ -1,42 +1,36 @@
 // log-filter.ts: RUST_LOG-style filter directives with tracing-subscriber
-// EnvFilter semantics, plus env_logger's trailing /filter (docs: README
-// "Filter logs"). Parsed once; `levelFor` is cached per target so a record
-// that is filtered out costs a Map lookup and a comparison.
+// EnvFilter semantics (parsed in log-directive.ts), plus env_logger's trailing
+// /filter on the message (docs/observability.md "Filter logs"). Parsed once;
+// the level for a target is cached, so a record filtered out by target costs a
+// Map lookup and a comparison.
+import { type Directive, directiveKey, isDynamic, isStatic, parseDirective, type ValueMatch } from './log-directive';
+import { Level, type LevelName, type LevelValue, levelName } from './levels';
+import { matchesToEnd, rustRegex } from './rust-regex';
 
-/** Levels, most severe first; a record passes when its level <= the enabled level. */
-export const Level = { off: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 } as const;
-export type LevelName = keyof typeof Level;
-export type LevelValue = (typeof Level)[LevelName];
-const NAMES: LevelName[] = ['off', 'error', 'warn', 'info', 'debug', 'trace'];
+export { Level, type LevelName, type LevelValue, levelName };
 
-export function levelName(v: number): LevelName {
-  return NAMES[Math.max(0, Math.min(5, v))];
-}
-
-interface TargetDirective {
-  target: string; // '' = the default for every target
-  level: LevelValue;
-}
-
-interface SpanDirective {
-  target: string;
-  span: string;
-  field?: { name: string; value: string };
-  level: LevelValue;
-}
-
-/** A span a record is inside: its name and fields. */
+/** A span a record is inside: its name, target, level (default info) and fields. */
 export interface SpanRef {
   name: string;
+  target: string;
+  level?: LevelValue;
   fields?: Readonly<Record<string, unknown>>;
 }
+
+/** The fields EnvFilter sees on an event: hl passes none to the filter but the message. */
+const EVENT_FIELDS = new Set(['message']);
 
 export class LogFilter {
   /** Directives that did not parse, as written (each warned about once). */
   readonly invalid: string[] = [];
-  private readonly targets: TargetDirective[] = [];
-  private readonly spans: SpanDirective[] = [];
-  private readonly message?: { regex?: RegExp; text: string };
+  /** Target directives, most specific first (longest target, then more field names). */
+  private readonly statics: Directive[];
+  /** Span directives. */
+  private readonly dynamics: Directive[];
+  private readonly maxDynamic: LevelValue = Level.off;
+  /** tracing's max level hint: spans above it are never created, so they cannot enable anything. */
+  private readonly maxHint: LevelValue;
+  private readonly message?: RegExp;
   private readonly cache = new Map<string, LevelValue>();
   /** True when no valid directive was given: the default (`error`) applies. */
   readonly isDefault: boolean;
@@ -45,64 +39,48 @@ export class LogFilter {
     const slash = source.indexOf('/');
     const spec = slash >= 0 ? source.slice(0, slash) : source;
     if (slash >= 0) {
+      // env_logger: a pattern that does not compile is dropped (with a warning), the directives stay.
       const text = source.slice(slash + 1);
-      let regex: RegExp | undefined;
-      try {
-        regex = new RegExp(text);
-      } catch {
-        this.invalid.push(`/${text} (not a regular expression; matched as plain text)`);
-      }
-      this.message = { regex, text };
+      this.message = rustRegex(text);
+      if (!this.message) this.invalid.push(`/${text} (not a regular expression; no message filter)`);
     }
+    const statics = new Map<string, Directive>();
+    const dynamics = new Map<string, Directive>();
+    let maxStatic: LevelValue = Level.off;
+    let valueFilters = false;
     for (const raw of spec.split(',')) {
-      const d = raw.trim();
-      if (d === '') continue;
-      if (!this.parseDirective(d)) this.invalid.push(d);
-    }
-    this.isDefault = this.targets.length === 0 && this.spans.length === 0;
-    if (this.isDefault) this.targets.push({ target: '', level: Level.error });
-  }
-
-  private parseDirective(d: string): boolean {
-    const eq = d.lastIndexOf('=');
-    // `target[span{field=value}]=level`: the last '=' outside braces splits off the level.
-    let left = d;
-    let level: LevelValue | undefined = Level.trace;
-    if (eq > d.lastIndexOf('}')) {
-      left = d.slice(0, eq);
-      level = parseLevel(d.slice(eq + 1));
-      if (level === undefined) return false;
-    }
-    const span = /^([^[\]{}=]*)\[([^\]{}]*)(?:\{([^}=]+)(?:=([^}]*))?\})?\]$/.exec(left);
-    if (span) {
-      const [, target, name, field, value] = span;
-      this.spans.push({ target, span: name, field: field ? { name: field.trim(), value: (value ?? '').trim() } : undefined, level });
-      return true;
-    }
-    if (/[[\]{}=\s]/.test(left)) return false;
-    // A lone word that is a level is the default level; any other word is a target at trace.
-    if (eq < 0 || eq <= d.lastIndexOf('}')) {
-      const asLevel = parseLevel(left);
-      if (asLevel !== undefined) {
-        this.targets.push({ target: '', level: asLevel });
-        return true;
+      // EnvFilter 0.3.16 rejects a directive with blanks around it; hl trims them (docs: "Differences").
+      const text = raw.trim();
+      if (text === '') continue;
+      const d = parseDirective(text);
+      if (!d) {
+        this.invalid.push(text);
+        continue;
+      }
+      if (isDynamic(d)) {
+        dynamics.delete(directiveKey(d, true));
+        dynamics.set(directiveKey(d, true), d);
+        this.maxDynamic = Math.max(this.maxDynamic, d.level) as LevelValue;
+        valueFilters ||= d.fields.some((f) => f.value !== undefined);
+      }
+      if (isStatic(d)) {
+        statics.set(directiveKey(d, false), d);
+        maxStatic = Math.max(maxStatic, d.level) as LevelValue;
       }
     }
-    if (left === '') return false;
-    this.targets.push({ target: left, level });
-    return true;
+    this.dynamics = [...dynamics.values()];
+    this.statics = [...statics.values()].sort(bySpecificity);
+    this.isDefault = this.statics.length === 0 && this.dynamics.length === 0;
+    if (this.isDefault) this.statics.push({ fields: [], level: Level.error });
+    this.maxHint = valueFilters ? Level.trace : (Math.max(maxStatic, this.maxDynamic, this.isDefault ? Level.error : Level.off) as LevelValue);
   }
 
   /** The most verbose level enabled for `target` outside any span directive. */
   levelFor(target: string): LevelValue {
     const hit = this.cache.get(target);
     if (hit !== undefined) return hit;
-    let best: TargetDirective | undefined;
-    for (const d of this.targets) {
-      // Longest matching target wins; for the same target, the later one.
-      if (target.startsWith(d.target) && (!best || d.target.length >= best.target.length)) best = d;
-    }
-    const level = best ? best.level : Level.off;
+    const d = this.statics.find((s) => (s.target === undefined || target.startsWith(s.target)) && s.fields.every((f) => EVENT_FIELDS.has(f.name)));
+    const level = d ? d.level : Level.off;
     this.cache.set(target, level);
     return level;
   }
@@ -110,33 +88,29 @@ export class LogFilter {
   /** Whether a record passes (message filter aside). `spans` are the spans it is inside, outermost first. */
   enabled(target: string, level: LevelValue, spans?: readonly SpanRef[]): boolean {
     if (level <= this.levelFor(target)) return true;
-    if (this.spans.length === 0 || !spans || spans.length === 0) return false;
-    return level <= this.spanLevel(target, spans);
+    if (this.dynamics.length === 0 || !spans || level > this.maxDynamic) return false;
+    return spans.some((s) => level <= this.spanLevel(s));
   }
 
-  private spanLevel(target: string, spans: readonly SpanRef[]): LevelValue {
+  /** The level a span enables inside it: the most verbose span directive that matches it, all its values included. */
+  private spanLevel(s: SpanRef): LevelValue {
+    if ((s.level ?? Level.info) > this.maxHint) return Level.off; // never created
     let level: LevelValue = Level.off;
-    for (const d of this.spans) {
-      if (!target.startsWith(d.target) || d.level <= level) continue;
-      const inside = spans.some(
-        (s) => (d.span === '' || s.name === d.span) && (!d.field || (s.fields !== undefined && d.field.name in s.fields && (d.field.value === '' || String(s.fields[d.field.name]) === d.field.value))),
-      );
-      if (inside) level = d.level;
+    for (const d of this.dynamics) {
+      if (d.level <= level || !caresAbout(d, s)) continue;
+      if (d.fields.every((f) => f.value === undefined || valueMatches(f.value, s.fields?.[f.name]))) level = d.level;
     }
     return level;
   }
 
   /** The most verbose level any record of `target` could pass at (span directives included). */
   maxLevelFor(target: string): LevelValue {
-    let level = this.levelFor(target);
-    for (const d of this.spans) if (target.startsWith(d.target) || d.target.startsWith(target)) level = Math.max(level, d.level) as LevelValue;
-    return level;
+    return Math.max(this.levelFor(target), this.maxDynamic) as LevelValue;
   }
 
-  /** The env_logger /filter on the rendered message. */
+  /** The env_logger /filter on the rendered message: a regular expression found anywhere in it. */
   messageMatches(message: string): boolean {
-    if (!this.message) return true;
-    return this.message.regex ? this.message.regex.test(message) : message.includes(this.message.text);
+    return this.message ? this.message.test(message) : true;
   }
 
   get hasMessageFilter(): boolean {
@@ -144,8 +118,30 @@ export class LogFilter {
   }
 }
 
-function parseLevel(s: string): LevelValue | undefined {
-  const t = s.trim().toLowerCase();
-  if (/^[0-5]$/.test(t)) return Number(t) as LevelValue;
-  return (NAMES as string[]).includes(t) ? Level[t as LevelName] : undefined;
+function bySpecificity(a: Directive, b: Directive): number {
+  return (b.target?.length ?? -1) - (a.target?.length ?? -1) || b.fields.length - a.fields.length;
+}
+
+/** EnvFilter's Directive::cares_about for a span: its target, its name, its field names. */
+function caresAbout(d: Directive, s: SpanRef): boolean {
+  if (d.target !== undefined && !s.target.startsWith(d.target)) return false;
+  if (d.span !== undefined && d.span !== s.name) return false;
+  return d.fields.every((f) => s.fields !== undefined && Object.prototype.hasOwnProperty.call(s.fields, f.name));
+}
+
+/** A field value against a directive's value: literals match only that typed value; patterns match strings. */
+function valueMatches(m: ValueMatch, v: unknown): boolean {
+  switch (m.kind) {
+    case 'bool':
+      return typeof v === 'boolean' && v === m.value;
+    case 'u64':
+    case 'i64':
+      return (typeof v === 'number' && Number.isInteger(v) && BigInt(v) === m.value) || (typeof v === 'bigint' && v === m.value);
+    case 'f64':
+      return typeof v === 'number' && !Number.isInteger(v) && Math.abs(v - m.value) < Number.EPSILON;
+    case 'nan':
+      return typeof v === 'number' && Number.isNaN(v);
+    case 'pattern':
+      return typeof v === 'string' && matchesToEnd(m.regex, v);
+  }
 }

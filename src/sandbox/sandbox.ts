@@ -119,7 +119,7 @@ export class Sandbox {
       }
     } catch (err) {
       span.recordError(err);
-      if (log.enabled(Level.debug)) log.debug('sandbox creation failed', errorFields(err), [{ name: 'new' }]);
+      if (log.enabled(Level.debug)) log.debug('sandbox creation failed', errorFields(err), [{ name: 'new', target: SANDBOX_TARGET }]);
       throw err;
     } finally {
       span.end();
@@ -131,7 +131,7 @@ export class Sandbox {
     this.logs.sync();
     const initSpan = parent.child('guest_init', Level.trace, SANDBOX_TARGET);
     const budget = new SpanBudget(initSpan); // init's exits are the guest's choice too
-    const ctx = new CallContext('guest init', [{ name: 'new' }], budget);
+    const ctx = new CallContext('guest init', [{ name: 'new', target: SANDBOX_TARGET }], budget);
     try {
       const fns = await this.guarded(ctx, this.options, async () => {
         const done = await this.drive(ctx, () => this.vm.run(this.spinUs, this.image.entry, this.layout.stackTop, abi.HL_PEB_ADDR));
@@ -307,7 +307,7 @@ export class Sandbox {
     const obs = this.observer;
     this.logs.sync();
     const budget = new SpanBudget(span);
-    const ctx = new CallContext(name, [{ name: 'call', fields: { function_name: name } }], budget);
+    const ctx = new CallContext(name, [{ name: 'call', target: SANDBOX_TARGET, fields: { function_name: name } }], budget);
     const recordGuestSpans = span.recording && wouldRecord(GUEST_TARGET, Level.info);
     this.guestSpans.setRecording(recordGuestSpans);
     ctx.runTimes = recordGuestSpans ? new RunIntervals() : undefined;
