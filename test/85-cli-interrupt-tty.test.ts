@@ -59,17 +59,3 @@ t.test('--arg - on a terminal says what it waits for, and takes what is typed', 
   // The terminal echoes the typed line; the result (the same text, its newline cut on a terminal) follows it.
   t.match(pane.screen(), /^typed text\ntyped text\nAFTER 0$/m, 'the result is what was typed');
 });
-
-t.test('TERM=dumb: no spinner, so no frame is left on the screen (no guest needed)', async (t) => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'hl-tty-')), 'out');
-  const pane: Pane = await startPane({ TERM: 'dumb' });
-  t.teardown(() => pane.stop());
-  pane.type(`cd ${JSON.stringify(root)}; ${node} ${JSON.stringify(driver)} ${file}; echo "AFTER $?"`);
-  // The driver writes FILE.started once its spinner (if any) has drawn a frame.
-  for (let i = 0; i < 600 && !existsSync(`${file}.started`); i++) await new Promise((r) => setTimeout(r, 50));
-  t.ok(existsSync(`${file}.started`), 'the driver started');
-  pane.keys('C-c');
-  await pane.waitFor(/^AFTER 130$/m);
-  t.notMatch(pane.screen(), /calling Wait/, 'no spinner frame');
-  t.match(pane.screen(), /driver: error: Wait cancelled: interrupted by SIGINT/);
-});

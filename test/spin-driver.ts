@@ -16,7 +16,6 @@ const interrupt = cancelOnSignals((reason) => {
   controller.abort(reason);
 });
 spinner = startSpinner('calling Wait', {});
-writeFileSync(`${out}.started`, ''); // the spinner (if any) has drawn its first frame: ora draws it on start
 const alive = setInterval(() => {}, 1000);
 controller.signal.addEventListener('abort', () => {
   setTimeout(() => {
