@@ -1,10 +1,13 @@
 // read-bounded.ts: reads a file or standard input, refusing more than `max`
 // bytes (an endless /dev/zero or pipe must not grow memory without bound).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { usage } from '../errors';
 
 export function readBounded(source: string | 0, max: number, what: string): Buffer {
   const fd = source === 0 ? 0 : openSync(source, 'r');
+  // On a terminal, `--arg -` would wait without a word: say what it waits for.
+  if (source === 0 && isatty(0) && isatty(2)) writeSync(2, `hl: reading ${what} from the terminal; end it with Ctrl-D\n`);
   try {
     if (source !== 0 && !fstatSync(fd).isFile()) throw usage(`${what}: ${source} is not a regular file`);
     const chunks: Buffer[] = [];

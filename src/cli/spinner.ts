@@ -22,9 +22,10 @@ export interface SpinnerGate {
   trace?: boolean;
 }
 
-/** Never in a pipe, with --json or --quiet, under CI, or when logs would interleave. */
+/** Never in a pipe, on a terminal that cannot erase a line (TERM=dumb), with --json or --quiet, under CI, or when logs would interleave. */
 export function spinnerAllowed(opts: SpinnerGate): boolean {
   if (!process.stderr.isTTY || opts.json || opts.quiet || process.env.CI === 'true' || process.env.CI === '1') return false;
+  if (process.env.TERM === 'dumb') return false; // its frames would stay on the screen
   // A terminal that reports no width (a pty nobody sized) would make ora's line
   // clearing loop without end: no spinner there.
   if (!((process.stderr as { columns?: number }).columns! > 0)) return false;
