@@ -16,11 +16,11 @@ export function parseSize(text: string, flag: string): number {
 
 const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, us: 0.001 };
 
-export function parseDuration(text: string, flag: string): number {
+export function parseDuration(text: string, flag: string, zeroOk = false): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|us)?\s*$/i.exec(text);
   if (!m) throw usage(`${flag}: "${text}" is not a duration (examples: 500ms, 2s, 1m)`);
   const ms = Number(m[1]) * TIME_UNITS[(m[2] ?? 's').toLowerCase()];
-  if (!Number.isFinite(ms) || ms <= 0 || ms > 2 ** 31 - 1) throw usage(`${flag}: "${text}" is out of range`);
+  if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !zeroOk) || ms > 2 ** 31 - 1) throw usage(`${flag}: "${text}" is out of range`);
   return ms;
 }
 
