@@ -18,6 +18,7 @@
 import { usage } from '../sandbox/errors';
 import { metricsText } from '../observability/exposition';
 import type * as Prom from 'prom-client';
+import type { ClientRequest } from 'node:http';
 import * as path from 'node:path';
 import { FLUSH_BUDGET_MS, by } from './flush-deadline';
 
@@ -62,25 +63,36 @@ export function groupingPath(key: Record<string, string>): string {
 /**
  * POSTs the registry's text to `url` (the gateway's base URL) under `key`.
  * Returns an error message, or undefined on success, by `until` (a Date.now()
- * value: the run's flush deadline, flush-deadline.ts).
+ * value: the run's flush deadline, flush-deadline.ts). node:http rather than
+ * fetch(), which refuses the ports on the Fetch standard's "bad port" list.
  */
 export async function pushMetrics(registry: Prom.Registry, url: string, key: Record<string, string>, until: number): Promise<string | undefined> {
   const body = await metricsText(registry);
-  const abort = new AbortController();
-  const target = url.replace(/\/+$/, '') + groupingPath(key);
-  const send = async (): Promise<string | undefined> => {
-    const res = await fetch(target, { method: 'POST', body, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, signal: abort.signal });
-    const answer = (await res.text()).trim().split('\n')[0].slice(0, 200);
-    if (res.status < 200 || res.status >= 300) return `the gateway answered HTTP ${res.status}${answer ? `: ${answer}` : ''}`;
-    return undefined;
-  };
+  const target = new URL(url.replace(/\/+$/, '') + groupingPath(key));
+  const client = (target.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:http');
+  let request: ClientRequest | undefined;
+  const send = new Promise<string | undefined>((resolve, reject) => {
+    request = client.request(target, { method: 'POST', headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let answer = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => void (answer.length < 4096 && (answer += d)));
+      res.on('error', reject);
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const line = answer.trim().split('\n')[0].slice(0, 200);
+        resolve(status >= 200 && status < 300 ? undefined : `the gateway answered HTTP ${status}${line ? `: ${line}` : ''}`);
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
   try {
-    const pushed = await by(send(), until);
+    const pushed = await by(send, until);
     if (pushed !== 'late') return pushed;
-    abort.abort();
+    request?.destroy();
     return `no answer within ${FLUSH_BUDGET_MS / 1000} s`;
   } catch (err) {
-    const e = err as Error & { cause?: NodeJS.ErrnoException };
-    return e.cause?.code ?? e.cause?.message ?? e.message;
+    const e = err as NodeJS.ErrnoException;
+    return e.code ?? e.message;
   }
 }
