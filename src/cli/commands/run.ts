@@ -51,7 +51,11 @@ export function runCommand(): Command {
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
     .addOption(new Option('--metrics-dump [target]', 'print Prometheus metrics at the end: to stderr, to stdout after the result (=-), or to a file written atomically (=FILE; a device, FIFO or /proc/self/fd/N is written straight through)'))
     .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given), and after it until scraped once')
-    .option('--metrics-linger <duration>', 'with --metrics-listen: after the run, wait at most this long for a scrape of the final state (0: do not wait)', (v) => parseDuration(v, '--metrics-linger', true), LINGER_DEFAULT_MS)
+    .addOption(
+      new Option('--metrics-linger <duration>', 'with --metrics-listen: after the run, wait at most this long for a scrape of the final state (0: do not wait)')
+        .argParser((v) => parseDuration(v, '--metrics-linger', true))
+        .default(LINGER_DEFAULT_MS, `${LINGER_DEFAULT_MS / 1000}s`),
+    )
     .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (grouping key: job="hl", guest, function)')
     .option('--metrics-push-label <name=value>', 'add or override a grouping label of the push (repeatable), e.g. instance=web-1', (v: string, all: string[]) => [...all, v], [])
     .option('--function-call-metrics', 'also record guest and host function call duration histograms')
@@ -130,7 +134,8 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   // endpoint waits beside them for its final scrape, under its own bound.
   const until = flushDeadline();
   const undoEnd = endOnSignals(); // a signal now ends hl at once, never between a temporary file and its rename
-  const linger = interruptedBy ? 0 : opts.metricsLinger; // Ctrl-C or TERM during the run: no waiting after it
+  // No waiting after Ctrl-C or TERM during the run, nor after a usage error (a typo in --fn: nothing ran).
+  const linger = interruptedBy || status === ExitCode.Usage ? 0 : opts.metricsLinger;
   if (endpoint && linger > 0 && !endpoint.scraped && !opts.quiet) {
     process.stderr.write(`hl: run ended; serving its final metrics until scraped once (at most ${formatMs(linger)}, --metrics-linger; Ctrl-C ends now)\n`);
   }
