@@ -139,6 +139,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   if (endpoint && linger > 0 && !endpoint.scraped && !opts.quiet) {
     process.stderr.write(`hl: run ended; serving its final metrics until scraped once (at most ${formatMs(linger)}, --metrics-linger; Ctrl-C ends now)\n`);
   }
+  const lingering = endpoint?.finalScrape(linger); // beside the flush; its result is not needed
   const [spanWarning, pushFailure, dumpFailure] = await Promise.all([
     tracing?.flush(until),
     registry && grouping ? (require('../metrics-push') as typeof import('../metrics-push')).pushMetrics(registry, opts.metricsPush!, grouping, until) : undefined,
@@ -148,9 +149,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
           (err: Error) => err,
         )
       : undefined,
-    endpoint?.finalScrape(linger),
   ]);
-  undoEnd();
   if (spanWarning) warn(spanWarning);
   if (pushFailure) warn(`metrics push to ${opts.metricsPush} failed: ${pushFailure}`);
   if (dumpFailure) {
@@ -160,6 +159,8 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
     process.stderr.write(`hl: error: ${escapeControl(text)}\n`);
     if (status === ExitCode.Ok) status = ExitCode.IoError;
   }
+  await lingering; // a signal still ends hl at once here (endOnSignals)
+  undoEnd();
   return status;
 }
 
