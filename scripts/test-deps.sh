@@ -1,13 +1,13 @@
 #!/bin/sh
-# Installs what the test suite needs from Debian: promtool (package
-# prometheus), prometheus-pushgateway, zsh and fish for the completion tests,
-# tmux (a real terminal for the interactive ones) and openssl (certificates
-# for the TLS collectors), then the log filter's Rust reference programs
-# (scripts/build-log-oracle.sh). Idempotent; run by `npm test`.
+# Installs what the test suite needs from Debian: promtool and the Prometheus
+# server (package prometheus), prometheus-pushgateway, zsh and fish for the
+# completion tests, tmux (a real terminal for the interactive ones) and openssl
+# (certificates for the TLS collectors), then the log filter's Rust reference
+# programs (scripts/build-log-oracle.sh). Idempotent; run by `npm test`.
 set -e
 oracle() { sh "$(dirname "$0")/build-log-oracle.sh"; }
 missing=""
-command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing="$missing prometheus"
 command -v prometheus-pushgateway >/dev/null 2>&1 || missing="$missing prometheus-pushgateway"
 command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
 command -v fish >/dev/null 2>&1 || missing="$missing fish"

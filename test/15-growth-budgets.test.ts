@@ -37,7 +37,7 @@ t.test('20,000 fresh error codes and 20,000 fresh abort codes: at most 2 x 100 +
   t.equal(errors.reduce((n, v) => n + v.value, 0), 40_002, 'nothing is lost from the total');
   const folded = (await values(registry, MetricNames.seriesFolded)).find((v) => v.labels.metric === MetricNames.guestErrors);
   t.equal(folded?.value, 40_002 - MAX_ERROR_SERIES);
-  t.equal(errors.find((v) => v.labels.code === '-7' && v.labels.message === '(other)')?.value, 1, 'a code with a series keeps its code when a new message folds');
+  t.equal(errors.find((v) => v.labels.error_code === '-7' && v.labels.error_message === '(other)')?.value, 1, 'a code with a series keeps its code when a new message folds');
 });
 
 t.test('function_name series of the call histograms are bounded', async (t) => {
@@ -50,18 +50,19 @@ t.test('function_name series of the call histograms are bounded', async (t) => {
     o.onHostCall!({ fn: `Made${i}`, durationUs: 5 });
   }
   const counts = (await values(r, MetricNames.guestCallDuration)).filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
-  t.equal(counts.length, MAX_FUNCTION_SERIES + 1, 'the limit, plus (other)');
+  t.equal(counts.length, MAX_FUNCTION_SERIES + 2, 'the limit, plus (other), plus the unlabelled zero series');
+  t.equal(counts.find((v) => v.labels.function_name === undefined)?.value, 0);
   t.equal(counts.find((v) => v.labels.function_name === '(other)')?.value, 500);
   t.equal((await values(r, MetricNames.seriesFolded)).find((v) => v.labels.metric === MetricNames.guestCallDuration)?.value, 500);
   const host = (await values(r, MetricNames.hostCallDuration)).filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
-  t.same(host.map((v) => v.labels.function_name), ['(unknown)'], 'names only a guest made up are one series');
+  t.same(host.map((v) => v.labels.function_name), [undefined, '(unknown)'], 'names only a guest made up are one series (beside the unlabelled zero)');
 });
 
 t.test('label values: control characters replaced, cut on whole code points', async (t) => {
   const { registry, o } = observe(t);
   o.onCallEnd!({ fn: 'F', durationUs: 1, error: new GuestError(3, '\x1b]0;pwned\x07\nhl: error: x', 'F') });
-  const v = (await values(registry, MetricNames.guestErrors)).find((x) => x.labels.code === '3');
-  t.equal(v?.labels.message, '\ufffd]0;pwned\ufffd\ufffdhl: error: x');
+  const v = (await values(registry, MetricNames.guestErrors)).find((x) => x.labels.error_code === '3');
+  t.equal(v?.labels.error_message, '\ufffd]0;pwned\ufffd\ufffdhl: error: x');
   // The same set the CLI escapes (src/inert-text.ts): bidi marks and invisible characters too; joiners kept.
   t.equal(labelValue('a\u200eb\u200fc\u061cd\ufeffe\ufff9f\u202eg\u2067h\u200bi\u{e0041}j\u2028k'), 'a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffdh\ufffdi\ufffdj\ufffdk');
   t.equal(labelValue('👨\u200d👩 ❤\ufe0f'), '👨\u200d👩 ❤\ufe0f', 'emoji sequences kept');

@@ -43,7 +43,7 @@ t.test('20,000 guest errors with fresh codes: error series stay bounded, folds a
   t.ok(errors.length <= ERROR_SERIES_BOUND, `${errors.length} series for ${n} fresh codes (at most ${ERROR_SERIES_BOUND})`);
   t.equal(errors.reduce((sum, v) => sum + v.value, 0), n, 'every error is still counted');
   t.equal(await folded(r, MetricNames.guestErrors), n - MAX_ERROR_SERIES, 'the folds are counted');
-  t.ok(errors.some((v) => v.labels.code === '(other)' && v.labels.message === '(other)'), 'new codes fold into (other)');
+  t.ok(errors.some((v) => v.labels.error_code === '(other)' && v.labels.error_message === '(other)'), 'new codes fold into (other)');
   t.ok((await r.metrics()).length < 64 * 1024, 'the /metrics page stays small');
 });
 
@@ -70,9 +70,9 @@ t.test('guest text in labels is cut on code points and has no control characters
   await sb.call('GuestError', [1, 'red\x1b[31m\r\nhl: error: forged\x07']).catch(() => undefined);
   await sb.call('GuestError', [2, 'a' + '😀'.repeat(200)]).catch(() => undefined);
   const errors = await series(r, MetricNames.guestErrors);
-  const one = String(errors.find((v) => v.labels.code === '1')!.labels.message);
+  const one = String(errors.find((v) => v.labels.error_code === '1')!.labels.error_message);
   t.equal(one, 'red\ufffd[31m\ufffd\ufffdhl: error: forged\ufffd');
-  const two = String(errors.find((v) => v.labels.code === '2')!.labels.message);
+  const two = String(errors.find((v) => v.labels.error_code === '2')!.labels.error_message);
   t.equal(Buffer.from(two, 'utf8').toString('utf8'), two, 'no lone surrogate from cutting inside an emoji');
   t.equal([...two].length, 120, '120 code points');
   t.notMatch(await r.metrics(), /\x1b|\r|\x07/, 'the exposition carries none of them');

@@ -42,7 +42,7 @@ t.test('guest errors, aborts, crashes and cancellations are counted', async (t) 
   await sb.call('Spin', [], { timeoutMs: 20 }).catch(() => undefined);
   sb.restore();
   const errors = await values(registry, MetricNames.guestErrors);
-  const find = (code: string, message: string) => errors.find((v) => v.labels.code === code && v.labels.message === message)?.value;
+  const find = (code: string, message: string) => errors.find((v) => v.labels.error_code === code && v.labels.error_message === message)?.value;
   t.equal(find('1001', 'disk full'), 2);
   t.equal(find('9', 'guest called Abort'), 1, 'aborts carry the abort code');
   const cancelled = await values(registry, MetricNames.cancelled);
@@ -77,10 +77,10 @@ t.test('error labels are bounded', async (t) => {
   const { registry, sb } = await recording(t);
   await sb.call('GuestError', [7, 'x'.repeat(500)]).catch(() => undefined);
   for (let i = 0; i < MAX_ERROR_SERIES + 50; i++) await sb.call('GuestError', [8, `message ${i}`]).catch(() => undefined);
-  const errors = (await values(registry, MetricNames.guestErrors)).filter((v) => v.labels.code !== undefined);
-  t.equal(errors.find((v) => v.labels.code === '7')!.labels.message!.toString().length, MAX_MESSAGE_LABEL, 'long messages are cut');
+  const errors = (await values(registry, MetricNames.guestErrors)).filter((v) => v.labels.error_code !== undefined);
+  t.equal(errors.find((v) => v.labels.error_code === '7')!.labels.error_message!.toString().length, MAX_MESSAGE_LABEL, 'long messages are cut');
   t.ok(errors.length <= MAX_ERROR_SERIES + 2, `${errors.length} series at most`);
-  t.ok(errors.find((v) => v.labels.message === '(other)')!.value >= 50, 'the rest are counted as (other)');
+  t.ok(errors.find((v) => v.labels.error_message === '(other)')!.value >= 50, 'the rest are counted as (other)');
 });
 
 t.test('setMetricsRegistry(null) turns metrics off; the active gauge follows dispose', async (t) => {

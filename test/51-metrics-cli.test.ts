@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
-import { hlBin, hl, promtool, simpleguest, startPushgateway } from './helpers';
+import { freePort, hlAsync, hlBin, hl, promtool, simpleguest, startPrometheus, startPushgateway } from './helpers';
 
 const G = simpleguest;
 // Hyperlight's metric names predate Prometheus' naming lint; hl keeps them on purpose.
@@ -29,7 +29,7 @@ t.test('--metrics-dump goes to stderr; stdout keeps the result', async (t) => {
 t.test('--metrics-dump=- prints after the result on stdout', async (t) => {
   const r = hl(['run', G, '--fn', 'GuestError', '--arg', '42', '--arg', 'bad input', '--metrics-dump=-']);
   t.equal(r.status, 3, 'the exit code is the run\'s');
-  t.match(r.stdout, /hyperlight_guest_error_count\{code="42",message="bad input"\} 1/);
+  t.match(r.stdout, /hyperlight_guest_error_count\{error_code="42",error_message="bad input"\} 1/);
   t.match(r.stderr, /returned error 42/);
   checkExposition(t, r.stdout);
 });
@@ -64,20 +64,25 @@ t.test('--repeat with and without --restore', async (t) => {
   t.equal(hl(['run', G, '--fn', 'Echo', '--arg', 'x', '--repeat', '0']).status, 2);
   const r = hl(['run', G, '--fn', 'GuestError', '--arg', '1', '--arg', 'e', '--repeat', '5', '--metrics-dump=-']);
   t.equal(r.status, 3, 'stops at the first failure');
-  t.match(r.stdout, /hyperlight_guest_error_count\{code="1",message="e"\} 1/);
+  t.match(r.stdout, /hyperlight_guest_error_count\{error_code="1",error_message="e"\} 1/);
 });
 
-t.test('--metrics-listen serves /metrics while the guest runs', async (t) => {
-  const child = spawn(process.execPath, [hlBin, 'run', G, '--fn', 'Spin', '--timeout', '3s', '--metrics-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+t.test('--metrics-listen serves /metrics while the guest runs, and after it until scraped', async (t) => {
+  const child = spawn(process.execPath, [hlBin, 'run', G, '--fn', 'Spin', '--timeout', '3s', '--metrics-listen', '127.0.0.1:0', '--metrics-linger', '60s'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /serving metrics at (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1]);
+  const waitFor = (re: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const look = () => {
+        const m = re.exec(stderr);
+        if (m) resolve(m);
+        return m;
+      };
+      if (look()) return;
+      child.stderr.on('data', look);
+      child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
     });
-    child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
-  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const url = (await waitFor(/serving metrics at (http:\/\/\S+)/))[1];
   const res = await fetch(url);
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type') ?? '', /text\/plain/);
@@ -85,25 +90,44 @@ t.test('--metrics-listen serves /metrics while the guest runs', async (t) => {
   t.match(text, /^hl_sandboxes_active 1$/m, 'scraped while the sandbox is live');
   t.equal((await fetch(url.replace('/metrics', '/other'))).status, 404);
   checkExposition(t, text);
-  const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  t.equal(status, 124);
+  await waitFor(/^hl: run ended; serving its final metrics until scraped once \(at most 60 s, --metrics-linger; Ctrl-C ends now\)$/m);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  t.match(await (await fetch(url)).text(), /^hl_sandboxes_active 0$/m, 'the final state, after the run');
+  t.equal(await exited, 124, 'then hl ends, with the run\'s status');
   t.equal(hl(['run', G, '--fn', 'Echo', '--arg', 'x', '--metrics-listen', 'nonsense']).status, 2);
+});
+
+t.test('a real Prometheus sees a run shorter than its scrape interval', async (t) => {
+  const port = await freePort();
+  const prometheus = await startPrometheus({ hl: `127.0.0.1:${port}` }, '1s');
+  t.teardown(prometheus.stop);
+  // --quiet: the result only; the wait for the scrape (bounded by --metrics-linger, a hang guard here) is silent.
+  const r = await hlAsync(['run', G, '--fn', 'GuestError', '--arg', '7', '--arg', 'late', '--quiet', '--metrics-listen', `127.0.0.1:${port}`, '--metrics-linger', '120s'], {}, 180_000);
+  t.equal(r.status, 3);
+  t.match(r.stderr, /^hl: error: [^\n]*returned error 7[^\n]*\n$/, 'the error line only: no "serving metrics" line, no waiting line');
+  // last_over_time: hl has ended, so its series are stale "now"; the stored samples are what counts.
+  const errors = await prometheus.waitFor('last_over_time(hyperlight_guest_error_count{error_code="7"}[1h])', (v) => v.length > 0);
+  t.same(errors.map((e) => [e.metric.error_message, e.value]), [['late', 1]], 'the final value was scraped before hl ended');
+  const created = await prometheus.query('last_over_time(hl_sandboxes_created_total[1h])');
+  t.same(created.map((e) => e.value), [1]);
 });
 
 t.test('--metrics-push to a real Pushgateway', async (t) => {
   const gw = await startPushgateway();
   t.teardown(gw.stop);
-  const ok = hl(['run', G, '--fn', 'Echo', '--arg', 'pushed', '--metrics-push', gw.url]);
+  // Both runs in one group (a batch job's name): the failed run keeps the earlier success.
+  const group = ['--metrics-push-label', 'function=nightly'];
+  const ok = hl(['run', G, '--fn', 'Echo', '--arg', 'pushed', '--metrics-push', gw.url, ...group]);
   t.equal(ok.status, 0, ok.stderr);
   t.equal(ok.stdout, 'pushed\n');
   t.equal(ok.stderr, '');
-  const fail = hl(['run', G, '--fn', 'GuestError', '--arg', '5', '--arg', 'nope', '--metrics-push', gw.url]);
+  const fail = hl(['run', G, '--fn', 'GuestError', '--arg', '5', '--arg', 'nope', '--metrics-push', gw.url, ...group]);
   t.equal(fail.status, 3);
   const text = await (await fetch(`${gw.url}/metrics`)).text();
-  const job = /job="hl"/;
-  const lines = text.split('\n').filter((l) => job.test(l));
-  t.ok(lines.some((l) => /^hyperlight_guest_error_count\{.*code="5".*message="nope"/.test(l)), 'the error reached the gateway');
-  t.ok(lines.some((l) => /^hl_last_success_timestamp_seconds\{.*guest="simpleguest.bin".*instance=/.test(l)), 'the earlier success is kept after a failed run');
+  const key = /\bfunction="nightly",guest="simpleguest\.bin",instance="",job="hl"/;
+  const lines = text.split('\n').filter((l) => key.test(l));
+  t.ok(lines.some((l) => /^hyperlight_guest_error_count\{error_code="5",error_message="nope",/.test(l)), 'the error reached the gateway');
+  t.ok(lines.some((l) => /^hl_last_success_timestamp_seconds\{/.test(l)), 'the earlier success is kept after a failed run');
   t.notOk(/hl_last_success_timestamp_seconds\{[^}]*\} 0$/m.test(text), 'no zero last-success');
 });
 

@@ -81,7 +81,7 @@ t.test('hl run: HostPrint, --trace, errors with their stack, the metrics dump', 
   t.equal(failed.status, 3, failed.out);
   inert(t, failed.out, 'guest error, debug stack and metrics dump');
   // Label values lose their controls before they are stored (series-limit.ts: U+FFFD).
-  t.match(failed.out, /hyperlight_guest_error_count\{code="1001",message="\ufffd\]0;pwned/, 'the metric label holds no control character');
+  t.match(failed.out, /hyperlight_guest_error_count\{error_code="1001",error_message="\ufffd\]0;pwned/, 'the metric label holds no control character');
 });
 
 t.test('hl inspect on a terminal: a guest with hostile names is refused with one inert line', async (t) => {

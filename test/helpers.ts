@@ -90,6 +90,64 @@ export async function startPushgateway(): Promise<{ url: string; stop: () => voi
   throw new Error('the pushgateway did not become ready');
 }
 
+export interface PrometheusServer {
+  url: string;
+  /** An instant query's vector: [labels, value] per series. */
+  query(q: string): Promise<{ metric: Record<string, string>; value: number }[]>;
+  /** Polls `q` (bounded: about `tries` x 100 ms) until some series satisfies `ok`; the last answer. */
+  waitFor(q: string, ok: (v: { metric: Record<string, string>; value: number }[]) => boolean, tries?: number): Promise<{ metric: Record<string, string>; value: number }[]>;
+  stop(): void;
+}
+
+/**
+ * A throwaway Prometheus server from Debian's package (/usr/bin/prometheus),
+ * storage in a temporary folder, scraping `targets` (job name -> host:port,
+ * honor_labels on, as for a Pushgateway) every `interval`.
+ */
+export async function startPrometheus(targets: Record<string, string>, interval = '500ms'): Promise<PrometheusServer> {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(path.join(tmpdir(), 'hl-prometheus-'));
+  const jobs = Object.entries(targets).map(([job, target]) => `  - job_name: ${JSON.stringify(job)}\n    honor_labels: true\n    static_configs:\n      - targets: [${JSON.stringify(target)}]\n`);
+  writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${interval}\n  scrape_timeout: ${interval}\nscrape_configs:\n${jobs.join('')}`);
+  const port = await freePort();
+  const child = spawn('prometheus', [
+    `--config.file=${path.join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=error',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    child.kill();
+    child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  };
+  const query: PrometheusServer['query'] = async (q) => {
+    const body = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+  };
+  const waitFor: PrometheusServer['waitFor'] = async (q, ok, tries = 600) => {
+    let last: Awaited<ReturnType<typeof query>> = [];
+    for (let i = 0; i < tries; i++) {
+      last = await query(q);
+      if (ok(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return last;
+  };
+  for (let i = 0; i < 600; i++) {
+    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ok) return { url, query, waitFor, stop };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stop();
+  throw new Error(`prometheus did not become ready: ${log}`);
+}
+
 /** Runs `promtool check metrics` on a text exposition. */
 export function promtool(text: string): { status: number | null; output: string } {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
 
   // Read single metrics as values...
   const errors = await registry.getSingleMetric('hyperlight_guest_error_count')!.get();
-  for (const v of errors.values) if (v.labels.code) console.log(`guest error ${v.labels.code} (${v.labels.message}): ${v.value}`);
+  for (const v of errors.values) if (v.labels.error_code) console.log(`guest error ${v.labels.error_code} (${v.labels.error_message}): ${v.value}`);
   // ...or the whole exposition, as Prometheus would scrape it.
   process.stdout.write(await registry.metrics());
 }

@@ -20,14 +20,15 @@ const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_00
 /** The longest timer Node.js keeps (2^31-1 ms, about 24.8 days). */
 const MAX_MS = 2 ** 31 - 1;
 
-/** A duration with its unit ("500ms", "2s", "1.5m", "1h"); a bare number is refused, not guessed. */
-export function parseDuration(text: string, flag: string): number {
+/** A duration with its unit ("500ms", "2s", "1.5m", "1h"); a bare number is refused, not guessed. `zeroOk` lets "0" (with or without a unit) mean none. */
+export function parseDuration(text: string, flag: string, zeroOk = false): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   if (m && m[2] === '' && Number(m[1]) !== 0) throw usage(`${flag}: "${text}" needs a unit: ${m[1]}ms, ${m[1]}s, ${m[1]}m or ${m[1]}h`);
   const unit = m ? (m[2] === '' ? 1 : TIME_UNITS[m[2].toLowerCase()]) : undefined;
   if (!m || unit === undefined) throw usage(`${flag}: "${text}" is not a duration (examples: 500ms, 2s, 1m, 1h)`);
   const ms = Number(m[1]) * unit;
-  if (!(ms >= 1) || ms > MAX_MS) throw usage(`${flag}: "${text}" is out of range: from 1ms to ${Math.floor(MAX_MS / 3_600_000)}h`);
+  if (ms === 0 && zeroOk) return 0;
+  if (!(ms >= 1) || ms > MAX_MS) throw usage(`${flag}: "${text}" is out of range: from ${zeroOk ? '0' : '1ms'} to ${Math.floor(MAX_MS / 3_600_000)}h`);
   return ms;
 }
 

@@ -40,7 +40,7 @@ const CREATE_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 interface Instruments {
   prom: typeof Prom;
   registry: Prom.Registry;
-  guestErrors: Prom.Counter<'code' | 'message'>;
+  guestErrors: Prom.Counter<'error_code' | 'error_message'>;
   cancelled: Prom.Counter;
   guestCrashes: Prom.Counter<'kind'>;
   guestLogs: Prom.Counter<'level'>;
@@ -53,7 +53,7 @@ interface Instruments {
   guestCalls?: Prom.Histogram<'function_name'>;
   hostCalls?: Prom.Histogram<'function_name'>;
   seriesFolded: Prom.Counter<'metric'>;
-  errorSeries: SeriesLimit<'code' | 'message'>;
+  errorSeries: SeriesLimit<'error_code' | 'error_message'>;
   /** Codes with a series under the limit: past it, their new messages fold to (code, "(other)"). */
   errorCodes: Set<string>;
   guestCallSeries: SeriesLimit<'function_name'>;
@@ -86,7 +86,7 @@ function setup(): Instruments | undefined {
   const reg = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   const registers = [registry];
   const guestErrors = reg(MetricNames.guestErrors, () =>
-    new prom.Counter({ name: MetricNames.guestErrors, help: 'Errors guests reported: a guest function returned an error, or the guest aborted (by guest error code and message)', labelNames: ['code', 'message'] as const, registers }),
+    new prom.Counter({ name: MetricNames.guestErrors, help: 'Errors guests reported: a guest function returned an error, or the guest aborted (by guest error code and message)', labelNames: ['error_code', 'error_message'] as const, registers }),
   );
   const cancelled = reg(MetricNames.cancelled, () =>
     new prom.Counter({ name: MetricNames.cancelled, help: 'Guest executions cancelled by a timeout, an AbortSignal or a kill', registers }),
@@ -118,11 +118,18 @@ function setup(): Instruments | undefined {
       new prom.Histogram({ name: MetricNames.creationDuration, help: 'Time to create a sandbox, guest init included', buckets: CREATE_BUCKETS_S, registers }),
     ),
     seriesFolded,
-    errorSeries: limit(MetricNames.guestErrors, MAX_ERROR_SERIES),
+    errorSeries: limit<'error_code' | 'error_message'>(MetricNames.guestErrors, MAX_ERROR_SERIES),
     errorCodes: new Set(),
     guestCallSeries: limit(MetricNames.guestCallDuration, MAX_FUNCTION_SERIES),
     hostCallSeries: limit(MetricNames.hostCallDuration, MAX_FUNCTION_SERIES),
   };
+  // Every family has its unlabelled zero series from the start (as Hyperlight's
+  // two counters above): sum() works before the first event, and a push to a
+  // Pushgateway, which replaces only the families that carry samples, always
+  // replaces each one (docs/observability.md).
+  instruments.guestCrashes.inc(0);
+  instruments.guestLogs.inc(0);
+  seriesFolded.inc(0);
   return instruments;
 }
 
@@ -135,12 +142,14 @@ function callHistograms(m: Instruments): void {
   m.hostCalls ??=
     get(MetricNames.hostCallDuration) ??
     new m.prom.Histogram({ name: MetricNames.hostCallDuration, help: 'Host function call duration in microseconds (count: calls)', labelNames: ['function_name'] as const, buckets: CALL_BUCKETS_US, registers });
+  m.guestCalls.zero({} as Record<'function_name', string>);
+  m.hostCalls.zero({} as Record<'function_name', string>);
 }
 
 function recordGuestError(m: Instruments, code: number, message: string): void {
-  const wanted = { code: String(code), message: labelValue(message) };
-  const labels = m.errorSeries.admit(wanted, m.errorCodes.has(wanted.code) ? { code: wanted.code, message: OTHER } : undefined);
-  if (labels === wanted) m.errorCodes.add(wanted.code);
+  const wanted = { error_code: String(code), error_message: labelValue(message) };
+  const labels = m.errorSeries.admit(wanted, m.errorCodes.has(wanted.error_code) ? { error_code: wanted.error_code, error_message: OTHER } : undefined);
+  if (labels === wanted) m.errorCodes.add(wanted.error_code);
   m.guestErrors.inc(labels);
 }
 

@@ -6,6 +6,7 @@ export type { SandboxObserver, GuestLogRecord } from './events';
 export { MEMORY_DEFAULTS, type MemoryOptions, type Layout } from './layout';
 export { type FunctionSignature, type ValueType, type ParamType, type JsValue, formatSignature } from '../abi/types';
 export { setMetricsRegistry, MetricNames } from '../observability/metrics';
+export { metricsText } from '../observability/exposition';
 export { configureLogging, type LoggingConfig, type LogFormat } from '../observability/logging';
 export { traceTree } from '../observability/trace-tree';
 export { guestsPath, sdkPath } from '../package-root';

@@ -1,5 +1,5 @@
 // run.ts: `hl run <guest> --fn <name> [--arg <value>]...`
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type * as Prom from 'prom-client';
 import { Sandbox, setMetricsRegistry } from '../../sandbox';
 import { addCallArguments, resolveCall } from '../call-args';
@@ -20,6 +20,7 @@ import { quietWarnings, warn } from '../warn';
 import type { RunTracing } from '../tracing-setup';
 import { traceparentFromEnv } from '../../observability/tracing';
 import { parseCount, parseDuration } from '../units';
+import { LINGER_DEFAULT_MS, type MetricsEndpoint } from '../metrics-listen';
 
 interface RunOptions {
   fn: string;
@@ -31,6 +32,8 @@ interface RunOptions {
   metricsDump?: string | true;
   metricsListen?: string;
   metricsPush?: string;
+  metricsPushLabel: string[];
+  metricsLinger: number;
   functionCallMetrics?: boolean;
   trace?: boolean;
   otlp?: string | true;
@@ -48,8 +51,14 @@ export function runCommand(): Command {
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
     .addOption(optionalValueOption('--metrics-dump', 'target', 'print Prometheus metrics at the end: to stderr, to stdout after the result (--metrics-dump=-), or to a file written atomically (--metrics-dump=FILE; a device, FIFO or /proc/self/fd/N is written straight through); a value needs the ='))
-    .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given)')
-    .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (job "hl")')
+    .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given), and after it until scraped once')
+    .addOption(
+      new Option('--metrics-linger <duration>', 'with --metrics-listen: after the run, wait at most this long for a scrape of the final state (0: do not wait)')
+        .argParser((v) => parseDuration(v, '--metrics-linger', true))
+        .default(LINGER_DEFAULT_MS, `${LINGER_DEFAULT_MS / 1000}s`),
+    )
+    .option('--metrics-push <url>', 'push metrics to a Prometheus Pushgateway at the end (grouping key: job="hl", guest, function)')
+    .option('--metrics-push-label <name=value>', 'add or override a grouping label of the push (repeatable), e.g. instance=web-1', (v: string, all: string[]) => [...all, v], [])
     .option('--function-call-metrics', 'also record guest and host function call duration histograms')
     .option('--trace', 'print the span tree of the run (durations, attributes, errors) on stderr at the end')
     .addOption(optionalValueOption('--otlp', 'endpoint', 'stream spans to an OTLP collector: --otlp HOST:PORT, --otlp URL or --otlp=ENDPOINT (gRPC unless OTEL_EXPORTER_OTLP_PROTOCOL says http/protobuf or http/json; default localhost:4317; HOST:PORT here means plaintext, https:// means TLS)'));
@@ -94,6 +103,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   if (opts.metricsPush !== undefined && !/^https?:\/\/[^/\s]+/i.test(opts.metricsPush)) {
     throw usage(`--metrics-push: "${opts.metricsPush}" is not an http(s) URL (example: http://pushgateway:9091)`);
   }
+  const grouping = opts.metricsPush !== undefined ? (require('../metrics-push') as typeof import('../metrics-push')).pushGrouping(guest, opts.fn, opts.metricsPushLabel) : undefined;
   let registry: Prom.Registry | undefined;
   if (wanted) {
     const prom = require('prom-client') as typeof Prom;
@@ -101,17 +111,17 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
   }
   setMetricsRegistry(registry ?? null); // no prom-client at all for a plain run
   let status: number;
-  let server: { close(): void } | undefined;
+  let endpoint: MetricsEndpoint | undefined;
   // Exporters load only when a flag asks for them.
-  const exporting = wanted ? (require('../metrics-export') as typeof import('../metrics-export')) : undefined;
+  const exporting = opts.metricsDump !== undefined ? (require('../metrics-export') as typeof import('../metrics-export')) : undefined;
   const tracing: RunTracing | undefined =
     opts.trace || opts.otlp !== undefined ? (require('../tracing-setup') as typeof import('../tracing-setup')).startRunTracing(opts, { guest, function: opts.fn }) : undefined;
   let failure: unknown;
   try {
     if (opts.metricsListen !== undefined) {
-      const served = await exporting!.serveMetrics(registry!, exporting!.parseListen(opts.metricsListen));
-      server = served.server;
-      process.stderr.write(`hl: serving metrics at ${served.url}\n`);
+      const listen = require('../metrics-listen') as typeof import('../metrics-listen');
+      endpoint = await listen.serveMetrics(registry!, listen.parseListen(opts.metricsListen));
+      if (!opts.quiet) process.stderr.write(`hl: serving metrics at ${endpoint.url}\n`);
     }
     status = await run(guest, words, opts, tracing ? tracing.traceId : traceparentFromEnv()?.traceId);
   } catch (err) {
@@ -120,12 +130,20 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
     if (interruptedBy) status = interruptedBy === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
   }
   tracing?.end(failure);
-  // Spans, the push and the dump go out in parallel, under one deadline.
+  endpoint?.ended();
+  // Spans, the push and the dump go out in parallel, under one deadline; the
+  // endpoint waits beside them for its final scrape, under its own bound.
   const until = flushDeadline();
   const undoEnd = endOnSignals(); // a signal now ends hl at once, never between a temporary file and its rename
+  // No waiting after Ctrl-C or TERM during the run, nor after a usage error (a typo in --fn: nothing ran).
+  const linger = interruptedBy || status === ExitCode.Usage ? 0 : opts.metricsLinger;
+  if (endpoint && linger > 0 && !endpoint.scraped && !opts.quiet) {
+    process.stderr.write(`hl: run ended; serving its final metrics until scraped once (at most ${formatMs(linger)}, --metrics-linger; Ctrl-C ends now)\n`);
+  }
+  const lingering = endpoint?.finalScrape(linger); // beside the flush; its result is not needed
   const [spanWarnings, pushFailure, dumpFailure] = await Promise.all([
     tracing?.flush(until),
-    registry && opts.metricsPush !== undefined ? exporting!.pushMetrics(registry, opts.metricsPush, guest, until) : undefined,
+    registry && grouping ? (require('../metrics-push') as typeof import('../metrics-push')).pushMetrics(registry, opts.metricsPush!, grouping, until) : undefined,
     registry && opts.metricsDump !== undefined
       ? exporting!.dumpMetrics(registry, opts.metricsDump === true ? 'stderr' : opts.metricsDump, until).then(
           () => undefined,
@@ -133,7 +151,6 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
         )
       : undefined,
   ]);
-  undoEnd();
   for (const w of spanWarnings ?? []) warn(w);
   if (pushFailure) warn(`metrics push to ${opts.metricsPush} failed: ${pushFailure}`);
   if (dumpFailure) {
@@ -143,8 +160,13 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
     process.stderr.write(`hl: error: ${escapeControl(text)}\n`);
     if (status === ExitCode.Ok) status = ExitCode.IoError;
   }
-  server?.close();
+  await lingering; // a signal still ends hl at once here (endOnSignals)
+  undoEnd();
   return status;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 async function run(guest: string, words: string[], opts: RunOptions, traceId: string | undefined): Promise<number> {
