@@ -14,8 +14,9 @@ t.test('the guests/README.md example', async (t) => {
   t.ok(c && mk, 'the README has the guest and its Makefile');
   const dir = mkdtempSync(path.join(tmpdir(), 'hl-guest-'));
   writeFileSync(path.join(dir, 'greet.c'), c!.body);
-  writeFileSync(path.join(dir, 'Makefile'), mk!.body.replace('path/to/hl/guests/sdk', path.join(root, 'guests/sdk')));
-  execFileSync('make', ['-s', '-C', dir]);
+  // The Makefile asks `hl guests-path --sdk`: the clone's own hl on the PATH (test 82 does the same from an installed package).
+  writeFileSync(path.join(dir, 'Makefile'), mk!.body);
+  execFileSync('make', ['-s', '-C', dir], { env: { ...process.env, PATH: `${path.join(root, 'bin')}:${process.env.PATH}` } });
   const bin = path.join(dir, 'greet.bin');
   const inspect = hl(['inspect', bin]);
   t.equal(inspect.stdout, 'Greet(string) -> string\n');
