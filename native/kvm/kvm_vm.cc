@@ -10,7 +10,10 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 #include "cpu_x86_64.h"
@@ -61,6 +64,60 @@ int KvmVm::kick_signal() {
     return s;
   }();
   return sig;
+}
+
+// One kick can be lost: under QEMU's emulation of nested SVM a spinning
+// guest sometimes never left KVM_RUN after its signal. So after a cancel, one
+// process-wide thread repeats the kick every millisecond while the vCPU is
+// still inside KVM_RUN, for at most 2 s per cancel. It costs nothing when
+// the first kick lands (the usual case, and the only one seen on hardware).
+namespace {
+std::mutex rekick_mu;
+std::condition_variable rekick_cv;
+std::unordered_map<uint64_t, int> rekick_pending;  // VM id -> tries left
+
+void rekick_loop() {
+  // Never holds rekick_mu while taking registry_mu: cancel_by_id() takes them
+  // in the other order (registry_mu, then rekick_mu in schedule_rekick()).
+  for (;;) {
+    std::vector<uint64_t> ids;
+    {
+      std::unique_lock<std::mutex> lock(rekick_mu);
+      rekick_cv.wait(lock, [] { return !rekick_pending.empty(); });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    {
+      std::lock_guard<std::mutex> lock(rekick_mu);
+      for (auto& entry : rekick_pending) ids.push_back(entry.first);
+    }
+    for (uint64_t id : ids) {
+      bool done = false;
+      KvmVm::rekick_by_id(id, &done);
+      std::lock_guard<std::mutex> lock(rekick_mu);
+      auto it = rekick_pending.find(id);
+      if (it != rekick_pending.end() && (done || --it->second <= 0)) rekick_pending.erase(it);
+    }
+  }
+}
+
+void schedule_rekick(uint64_t id) {
+  static std::once_flag started;
+  std::call_once(started, [] { std::thread(rekick_loop).detach(); });
+  std::lock_guard<std::mutex> lock(rekick_mu);
+  rekick_pending[id] = 2000;
+  rekick_cv.notify_one();
+}
+}  // namespace
+
+void KvmVm::rekick_by_id(uint64_t id, bool* done) {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  auto it = registry.find(id);
+  KvmVm* vm = it == registry.end() ? nullptr : it->second;
+  if (!vm || !vm->cancel_.load() || !vm->in_run_.load() || !vm->has_runner_.load()) {
+    *done = true;  // gone, run ended or was restarted: nothing to repeat
+    return;
+  }
+  pthread_kill(vm->runner_, kick_signal());
 }
 
 bool KvmVm::cancel_by_id(uint64_t id) {
@@ -196,7 +253,10 @@ bool KvmVm::fetch_dirty_log(std::vector<uint64_t>& bitmap) {
 void KvmVm::request_cancel() {
   cancel_.store(true);
   if (run_) __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
-  if (has_runner_.load()) pthread_kill(runner_, kick_signal());
+  if (has_runner_.load()) {
+    pthread_kill(runner_, kick_signal());
+    if (in_run_.load() && id_ != 0) schedule_rekick(id_);
+  }
 }
 
 VmExit KvmVm::run_from(uint64_t rip, uint64_t rsp, uint64_t rdi) {
@@ -235,7 +295,11 @@ VmExit KvmVm::run_loop() {
       e.kind = ExitKind::kCancelled;
       return e;
     }
+    in_run_.store(true);
     int rc = ioctl(vcpu_fd_, KVM_RUN, 0);
+    int err = errno;
+    in_run_.store(false);
+    errno = err;
     exits_.fetch_add(1, std::memory_order_relaxed);
     if (rc < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;  // the loop head sees a cancel

@@ -60,6 +60,8 @@ class KvmVm {
   // KVM_RUN returns so far (every exit, including those hl resumes at once).
   uint64_t exit_count() const { return exits_.load(std::memory_order_relaxed); }
   static bool cancel_by_id(uint64_t id);
+  // Repeats the kick of a cancelled VM still inside KVM_RUN (called by the re-kicker).
+  static void rekick_by_id(uint64_t id, bool* done);
 
  private:
   void close_all();
@@ -80,6 +82,8 @@ class KvmVm {
   bool sync_regs_ = false, osxsave_ = false;
   std::atomic<bool> cancel_{false};
   std::atomic<bool> has_runner_{false};
+  // True while the vCPU thread is inside KVM_RUN (the re-kicker's test).
+  std::atomic<bool> in_run_{false};
   pthread_t runner_{};
   uint64_t id_ = 0;
   std::atomic<uint64_t> exits_{0};
