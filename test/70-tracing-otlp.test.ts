@@ -91,10 +91,11 @@ t.test('TRACEPARENT makes the run a child of the caller; the resource comes from
 t.test('spans stream while a long run goes on', async (t) => {
   const c = await startCollector();
   t.teardown(() => c.stop());
-  const running = hlAsync(['run', G, '--fn', 'Spin', '--timeout', '4s', '--otlp', c.endpoint]);
+  // The guest spins until --timeout; the span of the sandbox's creation must arrive before that (a hang guard, not a timing check).
+  const running = hlAsync(['run', G, '--fn', 'Spin', '--timeout', '20s', '--otlp', c.endpoint], {}, 60_000);
   let exited = false;
   void running.then(() => (exited = true));
-  const arrived = await c.waitFor((s) => s.some((x) => x.name === 'new'), 3500);
+  const arrived = await c.waitFor((s) => s.some((x) => x.name === 'new'), 18_000);
   t.ok(arrived && !exited, 'the sandbox creation span arrived while the guest was still running');
   t.equal((await running).status, 124);
 });

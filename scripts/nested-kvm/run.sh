@@ -11,7 +11,7 @@ job=$(mktemp -d "$dir/jobs/job.XXXXXX")
 trap 'rm -rf "$job"' EXIT
 shim=${HL_NESTED_KVM_SHIM:-tss}
 { printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
-  echo "export HL_NESTED_KVM=1"
+  echo "export HL_NESTED_KVM=1 HL_FLUSH_BUDGET_MS=6000"
   [ "$shim" != none ] && echo "export LD_PRELOAD=$dir/tss-shim.so"
   [ "$shim" = trace ] && echo "export HL_NESTED_KVM_TRACE=1"
   printf '%s\n' "$*"; } > "$job/cmd.sh"

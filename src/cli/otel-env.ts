@@ -5,6 +5,7 @@
 // loaded here, so it is tested without a collector. Where hl differs from the
 // specification it is on purpose, and docs/observability.md says why.
 import { usage } from '../errors';
+import { FLUSH_BUDGET_MS } from './flush-deadline';
 
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 
@@ -36,7 +37,7 @@ export type OtlpSettings =
  * (flush-deadline.ts). A smaller OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT or
  * OTEL_BSP_EXPORT_TIMEOUT wins; a larger one is cut to this.
  */
-export const EXPORT_TIMEOUT_MS = 1500;
+export const EXPORT_TIMEOUT_MS = Math.round(FLUSH_BUDGET_MS * 0.75);
 
 /** hl's batch delay: a batch every half second, so a long run streams (the specification's default is 5 s). */
 export const DEFAULT_SCHEDULE_DELAY_MS = 500;
