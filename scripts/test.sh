@@ -31,6 +31,6 @@ fi
 sh scripts/nested-kvm/setup.sh >&2
 # One test file at a time in the VM: two at once hung there once (both pass
 # alone), which points at QEMU's emulation of nested SVM, not at hl.
-cmd="npx tap -j1"
+cmd="npx tap -j1 --timeout 1800"
 for a in "$@"; do cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"; done
 HL_NESTED_KVM_TIMEOUT=${HL_NESTED_KVM_TIMEOUT:-4800} exec scripts/nested-kvm/run.sh "$cmd"

@@ -3,7 +3,7 @@
 // TRACEPARENT, resource, streaming, and unreachable or silent collectors.
 import t from 'tap';
 import { EXPORT_TIMEOUT_MS, exportTimeout } from '../src/cli/otlp';
-import { hlAsync, simpleguest } from './helpers';
+import { hlAsync, simpleguest, hangGuard } from './helpers';
 import { type CollectedSpan, startCollector, startSilentPeer } from './otlp-collector';
 
 const G = simpleguest;
@@ -92,10 +92,10 @@ t.test('spans stream while a long run goes on', async (t) => {
   const c = await startCollector();
   t.teardown(() => c.stop());
   // The guest spins until --timeout; the span of the sandbox's creation must arrive before that (a hang guard, not a timing check).
-  const running = hlAsync(['run', G, '--fn', 'Spin', '--timeout', '20s', '--otlp', c.endpoint], {}, 60_000);
+  const running = hlAsync(['run', G, '--fn', 'Spin', '--timeout', `${hangGuard(20_000)}ms`, '--otlp', c.endpoint], {}, 60_000);
   let exited = false;
   void running.then(() => (exited = true));
-  const arrived = await c.waitFor((s) => s.some((x) => x.name === 'new'), 18_000);
+  const arrived = await c.waitFor((s) => s.some((x) => x.name === 'new'), hangGuard(18_000));
   t.ok(arrived && !exited, 'the sandbox creation span arrived while the guest was still running');
   t.equal((await running).status, 124);
 });

@@ -25,7 +25,8 @@ t.test('npm pack, npm install in a project outside the clone, the examples run t
   const project = path.join(dir, 'project');
   mkdirSync(project);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'a-new-project', version: '1.0.0', private: true }));
-  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', file], { cwd: project, encoding: 'utf8', timeout: 600_000 });
+  // --prefer-offline: the dependencies are in npm's cache since the clone's own install (the nested-KVM VM has no network).
+  const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', file], { cwd: project, encoding: 'utf8', timeout: 600_000 });
   t.equal(install.status, 0, install.stderr);
   const env = cleanEnv({ PATH: `${path.join(project, 'node_modules', '.bin')}:${process.env.PATH}` });
   const sh = (line: string, cwd = project) => spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd, env, encoding: 'utf8', timeout: 120_000 });

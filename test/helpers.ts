@@ -33,7 +33,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 export function hl(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: 60_000, maxBuffer: 64 * 1024 * 1024, ...options, env: cleanEnv(options.env as Record<string, string>) });
+  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: hangGuard(60_000), maxBuffer: 64 * 1024 * 1024, ...options, env: cleanEnv(options.env as Record<string, string>) });
   const raw = Buffer.isBuffer(r.stdout) ? r.stdout : Buffer.from(r.stdout ?? '');
   return { status: r.status, stdout: raw.toString('utf8'), stderr: String(r.stderr ?? ''), raw };
 }
@@ -55,6 +55,13 @@ export function threadCount(): number {
  * the same checks on fewer inputs.
  */
 export const rounds = (n: number): number => (process.env.HL_NESTED_KVM === '1' ? Math.max(50, Math.round(n / 20)) : n);
+
+/**
+ * A hang guard (the bound after which a test gives up waiting: never a timing
+ * check), ten times longer under emulation, where loading OpenTelemetry alone
+ * takes seconds.
+ */
+export const hangGuard = (ms: number): number => (process.env.HL_NESTED_KVM === '1' ? ms * 10 : ms);
 
 export const testGuest = (name: string) => path.join(root, 'test', 'guests', 'bin', `${name}.bin`);
 
@@ -156,6 +163,7 @@ export function promtool(text: string): { status: number | null; output: string 
 
 /** Runs hl without blocking the event loop (for servers living in the test process). */
 export function hlAsync(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult & { ms: number }> {
+  timeoutMs = hangGuard(timeoutMs);
   return import('node:child_process').then(
     ({ spawn }) =>
       new Promise((resolve) => {

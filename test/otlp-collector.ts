@@ -1,6 +1,7 @@
 // otlp-collector.ts: a real OTLP/gRPC trace collector for the tests: a
 // @grpc/grpc-js server on loopback serving TraceService/Export, decoding the
 // requests with protobufjs from the official message definitions (test/proto).
+import { hangGuard } from './helpers';
 import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -106,7 +107,7 @@ function collector(spans: CollectedSpan[], state: { requests: number; headers: R
     paths: state.paths,
     contentTypes: state.contentTypes,
     async waitFor(pred, ms = 5000) {
-      const end = Date.now() + ms;
+      const end = Date.now() + hangGuard(ms);
       while (Date.now() < end) {
         if (pred(spans)) return true;
         await new Promise((r) => setTimeout(r, 20));
