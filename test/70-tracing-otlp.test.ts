@@ -59,7 +59,7 @@ t.test('errors set the status and record an exception event; cancellation says s
   t.equal(c.spans.flatMap((s) => s.events).filter((e) => e.name === 'exception').length, 1, 'one exception, recorded once: on call, not again on run');
   t.match(call.resource, { 'telemetry.sdk.name': 'opentelemetry', 'telemetry.sdk.language': 'nodejs' });
   c.spans.length = 0;
-  const spin = await hlAsync(['run', G, '--fn', 'Spin', '--timeout', '200ms', '--otlp', c.endpoint]);
+  const spin = await hlAsync(['run', G, '--fn', 'Spin', '--timeout', `${hangGuard(200)}ms`, '--otlp', c.endpoint]); // under emulation, past OpenTelemetry's loading
   t.equal(spin.status, 124);
   await c.waitFor((s) => s.some((x) => x.name === 'run'));
   const cancelled = byName(c.spans, 'call')[0];
