@@ -5,14 +5,14 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, hl, hlBin, root, simpleguest } from './helpers';
+import { cleanEnv, hl, hlBin, root, simpleguest, hangGuard } from './helpers';
 
 const G = simpleguest;
 
 /** Runs hl in a pseudo-terminal (util-linux `script`), 100 columns wide. */
 function inPty(args: string, env: Record<string, string> = {}) {
   const cmd = `stty cols 100 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(hlBin)} ${args}`;
-  const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env: cleanEnv({ TERM: 'xterm-256color', ...env }) });
+  const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: hangGuard(30_000), env: cleanEnv({ TERM: 'xterm-256color', ...env }) });
   return { status: r.status, out: r.stdout };
 }
 
@@ -28,7 +28,7 @@ t.test('a slow call shows a spinner on a terminal, cleared before the result', a
 
 t.test('a terminal that reports no width gets no spinner (and no hang)', async (t) => {
   const cmd = `stty cols 0 rows 0; ${JSON.stringify(process.execPath)} ${JSON.stringify(hlBin)} run ${G} --fn Spin --timeout 700ms`;
-  const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env: cleanEnv({ TERM: 'xterm-256color' }) });
+  const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: hangGuard(30_000), env: cleanEnv({ TERM: 'xterm-256color' }) });
   t.equal(r.signal, null, 'finished on its own');
   t.notMatch(r.stdout, /calling Spin/);
   t.match(r.stdout, /timed out after 700 ms/);

@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, hlBin, root } from './helpers';
+import { cleanEnv, hlBin, root, hangGuard } from './helpers';
 
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], body: m[2] }));
@@ -25,7 +25,7 @@ const commands = blocks
 t.test('README shell examples', async (t) => {
   t.ok(commands.length >= 20, `${commands.length} commands`);
   for (const line of commands) {
-    const r = spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd: root, env, encoding: 'utf8', timeout: hangGuard(60_000) });
     t.equal(r.status, 0, `${line}\n${r.stderr}`);
   }
 });
@@ -34,7 +34,7 @@ t.test('README library example', async (t) => {
   const js = blocks.find((b) => b.lang === 'js')!;
   const file = path.join(bin, 'example.js');
   writeFileSync(file, js.body.replace("require('hl-microvm')", `require(${JSON.stringify(path.join(root, 'dist/src/sandbox/index.js'))})`));
-  const r = spawnSync(process.execPath, [file], { cwd: root, encoding: 'utf8', env, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [file], { cwd: root, encoding: 'utf8', env, timeout: hangGuard(30_000) });
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, 'hello\n5\nCANCELLED\n');
 });

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, root } from './helpers';
+import { cleanEnv, root, hangGuard } from './helpers';
 
 /** The fenced blocks of a markdown file, by language. */
 const blocks = (file: string) => [...readFileSync(path.join(root, file), 'utf8').matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], body: m[2] }));
@@ -26,10 +26,10 @@ t.test('npm pack, npm install in a project outside the clone, the examples run t
   mkdirSync(project);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'a-new-project', version: '1.0.0', private: true }));
   // --prefer-offline: the dependencies are in npm's cache since the clone's own install (the nested-KVM VM has no network).
-  const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', file], { cwd: project, encoding: 'utf8', timeout: 600_000 });
+  const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', file], { cwd: project, encoding: 'utf8', timeout: hangGuard(600_000) });
   t.equal(install.status, 0, install.stderr);
   const env = cleanEnv({ PATH: `${path.join(project, 'node_modules', '.bin')}:${process.env.PATH}` });
-  const sh = (line: string, cwd = project) => spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+  const sh = (line: string, cwd = project) => spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd, env, encoding: 'utf8', timeout: hangGuard(120_000) });
 
   // README: the block for an installed package (every line but the `npm install` of a clone).
   const installed = blocks('README.md').find((b) => b.lang === 'sh' && b.body.includes('guests-path'))!;
@@ -42,7 +42,7 @@ t.test('npm pack, npm install in a project outside the clone, the examples run t
   // README: the library example, copied as it is into the project.
   const js = blocks('README.md').find((b) => b.lang === 'js')!;
   writeFileSync(path.join(project, 'example.js'), js.body);
-  const lib = spawnSync(process.execPath, ['example.js'], { cwd: project, env, encoding: 'utf8', timeout: 120_000 });
+  const lib = spawnSync(process.execPath, ['example.js'], { cwd: project, env, encoding: 'utf8', timeout: hangGuard(120_000) });
   t.equal(lib.status, 0, lib.stderr);
   t.equal(lib.stdout, 'hello\n5\nCANCELLED\n');
 

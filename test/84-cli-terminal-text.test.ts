@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
-import { cleanEnv, guest, hl, hlBin, root, simpleguest, testGuest } from './helpers';
+import { cleanEnv, guest, hl, hlBin, root, simpleguest, testGuest, hangGuard } from './helpers';
 
 /** OSC (window title), clear screen, C1 CSI, a forged line after a newline, another after a CR. */
 const HOSTILE = '\x1b]0;pwned\x07\x1b[2J\u009b31mred\nhl: error: forged line\rhl: error: forged by cr';
@@ -18,7 +18,7 @@ function inPty(command: string, env: Record<string, string> = {}) {
     cwd: root,
     encoding: 'utf8',
     input: '',
-    timeout: 60_000,
+    timeout: hangGuard(60_000),
     env: cleanEnv({ TERM: 'xterm-256color', HOSTILE, ...env }),
   });
   return { out: r.stdout, status: r.status };
