@@ -28,8 +28,9 @@ void on_kick(int) {}  // only interrupts KVM_RUN
 
 // Live VMs by id. request_cancel() runs under the lock and a VM leaves the map
 // (under the lock) before it is destroyed, so a cancel never touches a dead VM.
-std::mutex registry_mu;
-std::unordered_map<uint64_t, KvmVm*> registry;
+// Never destroyed either: threads still tearing VMs down at exit() use them.
+std::mutex& registry_mu = *new std::mutex();
+std::unordered_map<uint64_t, KvmVm*>& registry = *new std::unordered_map<uint64_t, KvmVm*>();
 uint64_t next_id = 1;
 
 // KVM_GET_SUPPORTED_CPUID does not change while the process lives: ask once.
@@ -71,41 +72,55 @@ int KvmVm::kick_signal() {
 // process-wide thread repeats the kick every millisecond while the vCPU is
 // still inside KVM_RUN, for at most 2 s per cancel. It costs nothing when
 // the first kick lands (the usual case, and the only one seen on hardware).
+//
+// Its state lives on the heap and is never freed: the thread is detached and
+// waits on the condition variable for the life of the process, and glibc's
+// pthread_cond_destroy() blocks until every waiter has left. A static
+// condition_variable is destroyed by exit(), so a process that had ever
+// cancelled a call hung in exit() (seen in CI; test/23 checks it).
 namespace {
-std::mutex rekick_mu;
-std::condition_variable rekick_cv;
-std::unordered_map<uint64_t, int> rekick_pending;  // VM id -> tries left
+struct RekickState {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<uint64_t, int> pending;  // VM id -> tries left
+};
+RekickState& rekick() {
+  static RekickState* state = new RekickState();  // never destroyed, on purpose
+  return *state;
+}
 
 void rekick_loop() {
-  // Never holds rekick_mu while taking registry_mu: cancel_by_id() takes them
-  // in the other order (registry_mu, then rekick_mu in schedule_rekick()).
+  // Never holds the rekick lock while taking registry_mu: cancel_by_id() takes
+  // them in the other order (registry_mu, then the rekick lock in schedule_rekick()).
+  RekickState& st = rekick();
   for (;;) {
     std::vector<uint64_t> ids;
     {
-      std::unique_lock<std::mutex> lock(rekick_mu);
-      rekick_cv.wait(lock, [] { return !rekick_pending.empty(); });
+      std::unique_lock<std::mutex> lock(st.mu);
+      st.cv.wait(lock, [&st] { return !st.pending.empty(); });
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     {
-      std::lock_guard<std::mutex> lock(rekick_mu);
-      for (auto& entry : rekick_pending) ids.push_back(entry.first);
+      std::lock_guard<std::mutex> lock(st.mu);
+      for (auto& entry : st.pending) ids.push_back(entry.first);
     }
     for (uint64_t id : ids) {
       bool done = false;
       KvmVm::rekick_by_id(id, &done);
-      std::lock_guard<std::mutex> lock(rekick_mu);
-      auto it = rekick_pending.find(id);
-      if (it != rekick_pending.end() && (done || --it->second <= 0)) rekick_pending.erase(it);
+      std::lock_guard<std::mutex> lock(st.mu);
+      auto it = st.pending.find(id);
+      if (it != st.pending.end() && (done || --it->second <= 0)) st.pending.erase(it);
     }
   }
 }
 
 void schedule_rekick(uint64_t id) {
   static std::once_flag started;
+  RekickState& st = rekick();
   std::call_once(started, [] { std::thread(rekick_loop).detach(); });
-  std::lock_guard<std::mutex> lock(rekick_mu);
-  rekick_pending[id] = 2000;
-  rekick_cv.notify_one();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.pending[id] = 2000;
+  st.cv.notify_one();
 }
 }  // namespace
 
