@@ -77,3 +77,18 @@ t.test('hl doctor says what really fixes /dev/kvm access', async (t) => {
   const findings = JSON.parse(r.stdout).findings as { ok: boolean; fix?: string }[];
   t.ok(findings.every((f) => f.ok || (f.fix ?? '').length > 0), 'every failed check has a fix');
 });
+
+t.test('--arg - refuses a closed or /dev/null standard input, reads a pipe', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const mod = JSON.stringify(require.resolve('../src/cli/read-bounded'));
+  const script = `try { const b = require(${mod}).readBounded(0, 8, 'argument 1 of Echo'); process.stdout.write('read ' + b.length); } catch (e) { process.stdout.write(e.code + ': ' + e.message); }`;
+  const cases: Array<[string, string]> = [['/dev/null', script], ['closed', `require('fs').closeSync(0); ${script}`]];
+  for (const [what, code] of cases) {
+    const r = spawnSync(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    t.match(r.stdout, /^USAGE: argument 1 of Echo: standard input is closed or \/dev\/null, so "-" reads nothing; for empty bytes pass --arg ''$/, what);
+  }
+  const piped = spawnSync(process.execPath, ['-e', script], { input: 'abc', encoding: 'utf8' });
+  t.equal(piped.stdout, 'read 3', 'a pipe is read');
+  const big = spawnSync(process.execPath, ['-e', script], { input: 'x'.repeat(9), encoding: 'utf8' });
+  t.match(big.stdout, /^USAGE: argument 1 of Echo: more than 8 bytes .*--input-size/, 'and bounded');
+});

@@ -1,7 +1,7 @@
 // Every simpleguest function through the library, on the real addon and KVM.
 import t from 'tap';
-import { GuestError, Sandbox } from '../src/sandbox';
-import type { GuestLogRecord } from '../src/sandbox';
+import { GuestError, Sandbox, guestApi } from '../src/sandbox';
+import type { GuestApi, GuestLogRecord } from '../src/sandbox';
 import { create, simpleguest } from './helpers';
 
 t.test('functions and signatures', async (t) => {
@@ -145,4 +145,29 @@ t.test('calls on one sandbox are serialised; the event loop stays live', async (
   await t.rejects(spin, { code: 'CANCELLED' });
   clearInterval(t2);
   t.ok(during > 0, 'timers ran while the guest was spinning');
+});
+
+t.test('typed calls: an interface the user declares, or call<R>()', async (t) => {
+  const sb = await create();
+  t.teardown(() => sb.dispose());
+  interface Simple {
+    Echo(s: string): string;
+    Add(a: number, b: number): number;
+    EchoU64(n: bigint): bigint;
+  }
+  const g = guestApi<Simple>(sb);
+  const s: string = await g.Echo('typed');
+  t.equal(s, 'typed');
+  const n: number = await g.Add(2, 3);
+  t.equal(n, 5);
+  const big: bigint = await g.EchoU64(2n ** 64n - 1n);
+  t.equal(big, 2n ** 64n - 1n);
+  // The interface is a promise the guest does not sign: call() still checks.
+  const wrong = g as unknown as GuestApi<{ Nope(): void; Add(a: string): number }>;
+  await t.rejects(wrong.Nope(), { code: 'UNKNOWN_FUNCTION' });
+  await t.rejects(wrong.Add('x'), { code: 'USAGE' });
+  t.equal((g as unknown as { then?: unknown }).then, undefined, 'not mistaken for a promise');
+  t.equal(await Promise.resolve(g), g, 'an api can be awaited and returned');
+  const r: number = await sb.call<number>('EchoI32', [41]);
+  t.equal(r, 41);
 });

@@ -36,10 +36,10 @@ t.test('span lifecycle as tracing::span log records when the filter asks', async
   const r = hl(['run', G, '--fn', 'Echo', '--arg', 'x', '--log', 'tracing=info', '--log-format', 'json']);
   t.equal(r.status, 0);
   const recs = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
-  t.ok(recs.some((x) => x.target === 'tracing::span' && x.msg === 'new call' && x.function_name === 'Echo'));
-  const close = recs.find((x) => x.target === 'tracing::span' && x.msg === 'close call');
-  t.type(close?.['time.us'], 'number');
-  t.notOk(recs.some((x) => x.msg === 'new vcpu_run'), 'trace-level spans stay out at info');
+  t.ok(recs.some((x) => x.target === 'tracing::span' && x.msg === 'span call opened' && x.function_name === 'Echo'));
+  const close = recs.find((x) => x.target === 'tracing::span' && x.msg === 'span call closed');
+  t.type(close?.durationUs, 'number');
+  t.notOk(recs.some((x) => x.msg === 'span vcpu_run opened'), 'trace-level spans stay out at info');
   t.equal(hl(['run', G, '--fn', 'Echo', '--arg', 'x']).stderr, '', 'nothing by default');
 });
 

@@ -50,7 +50,7 @@ t.test('log records on a terminal: message and fields, guest and span records', 
   const script = `const L = require(${dist('src/observability/logging.js')});
 L.configureLogging({ filter: 'trace' });
 L.emit('hyperlight_guest', 3, process.env.HOSTILE, { file: process.env.HOSTILE, line: 1 });
-L.emit('tracing::span', 3, 'new ' + process.env.HOSTILE, { span: process.env.HOSTILE });`;
+L.emit('tracing::span', 3, 'span ' + process.env.HOSTILE + ' opened', { span: process.env.HOSTILE });`;
   for (const format of ['pretty', 'json']) {
     const r = inPty(`${node} -e "$SCRIPT"`, { SCRIPT: script.replace("{ filter: 'trace' }", `{ filter: 'trace', format: '${format}' }`) });
     inert(t, r.out, `${format} logs`);

@@ -237,16 +237,18 @@ function autoOtel(): boolean {
 
 export const SPAN_LOG_TARGET = 'tracing::span';
 
-/** Emits `new`/`close` records under tracing::span at each span's level, when the log filter enables them. */
+/** Emits `span NAME opened` / `span NAME closed` records under tracing::span at
+ * each span's level, when the log filter enables them. The close carries
+ * `durationUs`, the name every duration field in hl's records has. */
 export const spanLogConsumer: TraceConsumer = {
   onStart(s) {
-    if (currentFilter().enabled(SPAN_LOG_TARGET, s.level)) emit(SPAN_LOG_TARGET, s.level, `new ${s.name}`, { span: s.name, ...s.attributes });
+    if (currentFilter().enabled(SPAN_LOG_TARGET, s.level)) emit(SPAN_LOG_TARGET, s.level, `span ${s.name} opened`, { span: s.name, ...s.attributes });
   },
   onEnd(s) {
     if (!currentFilter().enabled(SPAN_LOG_TARGET, s.level)) return;
-    const fields: Record<string, unknown> = { span: s.name, ...s.attributes, 'time.us': Math.round(((s.endMs ?? s.startMs) - s.startMs) * 1000) };
+    const fields: Record<string, unknown> = { span: s.name, ...s.attributes, durationUs: Math.round(((s.endMs ?? s.startMs) - s.startMs) * 1000) };
     if (s.status.code === 'error') fields.error = s.status.message;
-    emit(SPAN_LOG_TARGET, s.level, `close ${s.name}`, fields);
+    emit(SPAN_LOG_TARGET, s.level, `span ${s.name} closed`, fields);
   },
 };
 
