@@ -57,7 +57,8 @@ class Vm : public Napi::ObjectWrap<Vm> {
                         InstanceMethod<&Vm::Kill>("kill"), InstanceMethod<&Vm::Snapshot>("snapshot"),
                         InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close"),
                         InstanceMethod<&Vm::Id>("id"), InstanceMethod<&Vm::ExitCount>("exitCount"),
-                        InstanceMethod<&Vm::TscKhz>("tscKhz")});
+                        InstanceMethod<&Vm::TscKhz>("tscKhz"),
+                        InstanceMethod<&Vm::Registers>("registers")});
   }
 
   explicit Vm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vm>(info) {
@@ -247,6 +248,23 @@ class Vm : public Napi::ObjectWrap<Vm> {
 
   Napi::Value TscKhz(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), closed_ ? 0 : static_cast<double>(vm_->tsc_khz()));
+  }
+
+  // registers(): the guest's registers after the last exit (GuestRegs), as
+  // bigints by name, for a core dump; undefined while a run is in progress.
+  Napi::Value Registers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    GuestRegs g;
+    if (closed_ || run_state_.load() != kIdle || !thread_ || !thread_->idle() || !vm_->guest_registers(g)) return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    const std::pair<const char*, uint64_t> regs[] = {
+        {"rax", g.rax}, {"rbx", g.rbx}, {"rcx", g.rcx}, {"rdx", g.rdx}, {"rsi", g.rsi}, {"rdi", g.rdi},
+        {"rbp", g.rbp}, {"rsp", g.rsp}, {"r8", g.r8}, {"r9", g.r9}, {"r10", g.r10}, {"r11", g.r11},
+        {"r12", g.r12}, {"r13", g.r13}, {"r14", g.r14}, {"r15", g.r15}, {"rip", g.rip}, {"rflags", g.rflags},
+        {"cs", g.cs}, {"ss", g.ss}, {"ds", g.ds}, {"es", g.es}, {"fs", g.fs}, {"gs", g.gs},
+        {"fsBase", g.fs_base}, {"gsBase", g.gs_base}};
+    for (const auto& [name, value] : regs) o.Set(name, Napi::BigInt::New(env, value));
+    return o;
   }
 
   Napi::Value ExitCount(const Napi::CallbackInfo& info) {

@@ -94,6 +94,12 @@ export class GuestFault extends HlError {
   }
 }
 
+/** Adds to an error on its way out: a suffix to its one line, and details. */
+export function annotate(err: HlError, suffix: string, details: Record<string, unknown>): void {
+  err.message += suffix;
+  Object.defineProperty(err, 'details', { value: { ...err.details, ...details }, enumerable: true });
+}
+
 export function usage(message: string, details: Record<string, unknown> = {}): HlError {
   return new HlError(ErrorCode.Usage, message, details);
 }

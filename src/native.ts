@@ -20,6 +20,14 @@ export interface RawExit {
   errno: number;
 }
 
+/** The guest's general registers by name (native/kvm/vm_exit.h GuestRegs). */
+export interface GuestRegisters {
+  rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint; rdi: bigint; rbp: bigint; rsp: bigint;
+  r8: bigint; r9: bigint; r10: bigint; r11: bigint; r12: bigint; r13: bigint; r14: bigint; r15: bigint;
+  rip: bigint; rflags: bigint; cs: bigint; ss: bigint; ds: bigint; es: bigint; fs: bigint; gs: bigint;
+  fsBase: bigint; gsBase: bigint;
+}
+
 export interface RawVm {
   mapRange(gpa: number, len: number, flags: number): void;
   write(gpa: number, data: Uint8Array): void;
@@ -39,6 +47,9 @@ export interface RawVm {
   close(): void;
   /** The guest TSC rate in kHz (KVM_GET_TSC_KHZ), 0 if unknown. */
   tscKhz(): number;
+  /** The guest's registers after the last exit (after an exception, the
+   * faulting code's); undefined while a run is in progress. */
+  registers(): GuestRegisters | undefined;
   /** KVM_RUN returns so far (every VM exit). */
   exitCount(): number;
   /** Process-wide id for RawAddon.interrupt (0 once closed). */

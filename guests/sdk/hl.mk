@@ -7,7 +7,10 @@ HL_CC ?= gcc
 # -fstack-clash-protection: a stack allocation larger than a page touches each
 # page on its way down, so it faults on the one guard page below the stack
 # instead of jumping it into the buffers and heap (docs/security.md).
-HL_CFLAGS := -O2 -std=gnu11 -Wall -Wextra -ffreestanding -fno-builtin -fno-stack-protector \
+# -g -fno-omit-frame-pointer: a core dump (`--core-dump`) opens in gdb with
+# function names, source lines and a backtrace (debug info stays in the file;
+# only PT_LOAD segments are loaded into the VM).
+HL_CFLAGS := -O2 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -ffreestanding -fno-builtin -fno-stack-protector \
   -fno-pic -fno-pie -mno-red-zone -fcf-protection=none -fno-asynchronous-unwind-tables \
   -fstack-clash-protection -I$(HL_SDK)/include
 HL_LDFLAGS := -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \

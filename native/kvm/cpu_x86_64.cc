@@ -61,12 +61,22 @@ bool pushes_error_code(int vector) {
 // The IDT page: 32 gates, then 32 stubs of 16 bytes, then the common report.
 constexpr uint32_t kVectors = 32;
 constexpr uint32_t kStubs = 0x200, kStubSize = 16, kCommon = 0x400;
-// pop %rax (vector); pop %rbx (error code); pop %rcx (RIP); add $16,%rsp (CS,
-// RFLAGS); pop %rsi (RSP); mov %cr2,%rdi; mov $HL_PORT_EXCEPTION,%dx;
-// out %eax,%dx; 1: hlt; jmp 1b
-constexpr uint8_t kCommonCode[] = {0x58, 0x5b, 0x59, 0x48, 0x83, 0xc4, 0x10, 0x5e, 0x0f, 0x20, 0xd7, 0x66, 0xba,
-                                   HL_PORT_EXCEPTION & 0xff, HL_PORT_EXCEPTION >> 8, 0xef, 0xf4, 0xeb, 0xfd};
-constexpr uint32_t kReportOutOffset = kCommon + 15;  // the one-byte `out`
+// The common report saves the six registers it uses on the stubs' stack (so a
+// core dump shows the guest's values: cpu_exception_frame()), then loads the
+// record from the frame:
+//   push %rdi; push %rsi; push %rdx; push %rcx; push %rbx; push %rax
+//   mov 0x30(%rsp),%rax (vector); mov 0x38(%rsp),%rbx (error code)
+//   mov 0x40(%rsp),%rcx (RIP); mov 0x58(%rsp),%rsi (RSP); mov %cr2,%rdi
+//   mov $HL_PORT_EXCEPTION,%dx; out %eax,%dx; 1: hlt; jmp 1b
+constexpr uint8_t kCommonCode[] = {0x57, 0x56, 0x52, 0x51, 0x53, 0x50,                    // pushes
+                                   0x48, 0x8b, 0x44, 0x24, 0x30, 0x48, 0x8b, 0x5c, 0x24, 0x38,  // rax, rbx
+                                   0x48, 0x8b, 0x4c, 0x24, 0x40, 0x48, 0x8b, 0x74, 0x24, 0x58,  // rcx, rsi
+                                   0x0f, 0x20, 0xd7, 0x66, 0xba, HL_PORT_EXCEPTION & 0xff, HL_PORT_EXCEPTION >> 8,
+                                   0xef, 0xf4, 0xeb, 0xfd};
+constexpr uint32_t kReportOutOffset = kCommon + 0x21;  // the one-byte `out`
+// At that `out`, RSP is this far below the top of the stubs' stack: the CPU's
+// frame (SS, RSP, RFLAGS, CS, RIP), error code and vector, six saved registers.
+constexpr uint64_t kReportFrameBytes = 13 * 8;
 
 std::string write_idt(GuestMemory& mem) {
   uint8_t* page = mem.checked(HL_IDT_ADDR, kPageSize);
@@ -98,6 +108,8 @@ std::string write_idt(GuestMemory& mem) {
 }  // namespace
 
 uint64_t cpu_exception_report_out() { return HL_IDT_ADDR + kReportOutOffset; }
+
+uint64_t cpu_exception_frame() { return HL_RING0_STACK_ADDR + kPageSize - kReportFrameBytes; }
 
 std::string cpu_write_tables(GuestMemory& mem) {
   uint8_t* page = mem.checked(HL_GDT_ADDR, kPageSize);

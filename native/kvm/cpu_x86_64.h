@@ -20,6 +20,11 @@ std::string cpu_write_tables(GuestMemory& mem);
 // just past it (PVM); an exit on that port with any other RIP is no report.
 uint64_t cpu_exception_report_out();
 
+// Where RSP points at that `out`, on the stubs' supervisor-only stack: 13
+// quadwords, rax rbx rcx rdx rsi rdi (the guest's values, saved by the stub),
+// vector, error code (or -1), then the CPU's frame: rip cs rflags rsp ss.
+uint64_t cpu_exception_frame();
+
 // Fills sregs for long mode at CPL3 with CR3 = HL_PT_ADDR.
 void cpu_fill_sregs(kvm_sregs& s, bool osxsave);
 

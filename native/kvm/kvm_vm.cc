@@ -406,6 +406,29 @@ VmExit KvmVm::exception_exit() {
   return e;
 }
 
+bool KvmVm::guest_registers(GuestRegs& g) {
+  kvm_regs r{};
+  kvm_sregs s{};
+  if (ioctl(vcpu_fd_, KVM_GET_REGS, &r) != 0 || ioctl(vcpu_fd_, KVM_GET_SREGS, &s) != 0) return false;
+  g.rax = r.rax, g.rbx = r.rbx, g.rcx = r.rcx, g.rdx = r.rdx, g.rsi = r.rsi, g.rdi = r.rdi, g.rbp = r.rbp;
+  g.rsp = r.rsp, g.r8 = r.r8, g.r9 = r.r9, g.r10 = r.r10, g.r11 = r.r11, g.r12 = r.r12, g.r13 = r.r13;
+  g.r14 = r.r14, g.r15 = r.r15, g.rip = r.rip, g.rflags = r.rflags;
+  g.cs = s.cs.selector, g.ss = s.ss.selector, g.ds = s.ds.selector, g.es = s.es.selector;
+  g.fs = s.fs.selector, g.gs = s.gs.selector, g.fs_base = s.fs.base, g.gs_base = s.gs.base;
+  uint64_t out = cpu_exception_report_out();
+  bool at_report = (r.rip == out || r.rip == out + 1) && (s.cs.selector & 3) == 0 && r.rsp == cpu_exception_frame();
+  if (!at_report) return true;
+  // Stopped at the stubs' report: the faulting code's registers are in the
+  // frame on the stubs' stack, which ring 3 cannot write.
+  const uint8_t* p = mem_->checked(cpu_exception_frame(), 13 * 8);
+  if (!p) return true;
+  uint64_t f[13];
+  memcpy(f, p, sizeof f);
+  g.rax = f[0], g.rbx = f[1], g.rcx = f[2], g.rdx = f[3], g.rsi = f[4], g.rdi = f[5];
+  g.rip = f[8], g.cs = f[9] & 0xffff, g.rflags = f[10], g.rsp = f[11], g.ss = f[12] & 0xffff;
+  return true;
+}
+
 VmExit KvmVm::fault_exit(const char* reason) {
   VmExit e;
   e.kind = ExitKind::kFault;

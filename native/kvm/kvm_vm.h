@@ -33,6 +33,11 @@ class KvmVm {
   VmExit run_from(uint64_t rip, uint64_t rsp, uint64_t rdi);
   VmExit resume();
 
+  // The guest's registers now: after an exception report, the faulting
+  // code's (rebuilt from the stubs' frame); otherwise the vCPU's. False if
+  // KVM would not say.
+  bool guest_registers(GuestRegs& out);
+
   // The guest TSC rate in kHz (KVM_GET_TSC_KHZ), 0 if unknown.
   int64_t tsc_khz();
 

@@ -22,4 +22,12 @@ struct VmExit {
   int32_t sys_errno = 0;
 };
 
+// The guest's registers as a debugger wants them (a core dump's NT_PRSTATUS):
+// after an exception, those of the faulting ring-3 code, not the stub's.
+struct GuestRegs {
+  uint64_t rax = 0, rbx = 0, rcx = 0, rdx = 0, rsi = 0, rdi = 0, rbp = 0, rsp = 0;
+  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
+  uint64_t rip = 0, rflags = 0, cs = 0, ss = 0, ds = 0, es = 0, fs = 0, gs = 0, fs_base = 0, gs_base = 0;
+};
+
 }  // namespace hl

@@ -26,6 +26,10 @@ export interface SandboxOptions extends MemoryOptions {
   /** Accept an image with a writable and executable segment (off: such an image is INVALID_GUEST). */
   allowWriteExecute?: boolean;
   signal?: AbortSignal;
+  /** On a fault, an abort or an ABI violation, write an ELF core file of the
+   * guest into this folder (created if missing) for `gdb GUEST CORE`; the
+   * error's message and `details.coreDump` name the file. */
+  coreDumpDir?: string;
 }
 
 export interface CallOptions {

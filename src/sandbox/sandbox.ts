@@ -9,7 +9,7 @@ import { readFunctionTable } from '../abi/function-table';
 import { decodeResult } from '../abi/messages';
 import type { FunctionSignature, JsValue } from '../abi/types';
 import { type RawExit, type RawVm, addonError } from '../native';
-import { ErrorCode, GuestError, HlError, usage } from '../errors';
+import { ErrorCode, GuestError, HlError, annotate, usage } from '../errors';
 import { combineObservers, notify, type SandboxObserver } from './events';
 import { metricsObserver } from '../observability/metrics';
 import { GUEST_TARGET, HostLog, Level } from '../observability/logging';
@@ -28,6 +28,7 @@ import { GuestSpans } from './guest-spans';
 import { RunIntervals } from './guest-clock';
 import { codeRanges, createVm, loadInto, readImage, snapshotRange, writePeb } from './boot';
 import { lookupFunction } from './function-lookup';
+import { SIGNALS, dumpCore, signalForVector } from './core-dump';
 import type { CallOptions, SandboxOptions } from './options';
 
 export type { HostFunction } from './host-calls';
@@ -56,6 +57,8 @@ export class Sandbox {
   private readonly logs: GuestLogBridge;
   private readonly guestSpans: GuestSpans;
   private readonly exits: ExitLoopEnv;
+  /** The guest's file (its name goes into core dumps). */
+  private guest = 'guest';
 
   private constructor(
     private readonly vm: RawVm,
@@ -107,6 +110,7 @@ export class Sandbox {
         writePeb(vm, layout);
         setup.end();
         const sandbox = new Sandbox(vm, image, layout, options, observer, hostFns);
+        if (typeof guest === 'string') sandbox.guest = guest;
         await sandbox.init(span);
         notify(observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
         if (log.enabled(Level.debug)) log.debug('sandbox created', { memSize: layout.memSize, functions: sandbox.functions.length, durationUs: Math.round(micros(start)) });
@@ -196,6 +200,19 @@ export class Sandbox {
     this.killed = this.finished;
     this.vm.kill(KILL_SPIN_US);
     this.ctx?.cancel(); // a call waiting on a host function settles now
+  }
+
+  /** Writes an ELF core file of the guest as it is now, registers and memory,
+   * to `file` (which must not exist); `gdb GUEST FILE` opens it. Returns `file`. */
+  coreDump(file: string): string {
+    return traced('core_dump', () => {
+      this.checkUsable(false);
+      try {
+        return dumpCore({ vm: this.vm, image: this.image, layout: this.layout, guest: this.guest }, undefined, SIGNALS.SIGTRAP, { file });
+      } catch (err) {
+        throw usage(`cannot write the core dump ${file}: ${(err as Error).message}`, { file });
+      }
+    });
   }
 
   /** Counters of this sandbox: VM exits so far (each costs ~20 us on these machines). */
@@ -360,12 +377,24 @@ export class Sandbox {
         err = new HlError(ErrorCode.Cancelled, `${fn} cancelled${why}`, { function: fn });
       }
       if (err instanceof HlError && POISONING.has(err.code)) this.poison = err;
+      if (err instanceof HlError && this.options.coreDumpDir && DUMPED.has(err.code)) this.autoCoreDump(err, fn);
       throw err;
     } finally {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       ctx.end();
       this.ctx = undefined;
+    }
+  }
+
+  /** --core-dump: a core for a fault, abort or ABI violation, named in the error. */
+  private autoCoreDump(err: HlError, fn: string): void {
+    const signal = err.code === ErrorCode.GuestFault ? signalForVector(err.details.vector as number | undefined) : SIGNALS.SIGABRT;
+    try {
+      const file = dumpCore({ vm: this.vm, image: this.image, layout: this.layout, guest: this.guest }, fn, signal, { dir: this.options.coreDumpDir! });
+      annotate(err, ` (core dump: ${file})`, { coreDump: file });
+    } catch (e) {
+      annotate(err, ` (no core dump: ${(e as Error).message})`, {});
     }
   }
 
@@ -403,4 +432,6 @@ function errorFields(err: unknown): Record<string, unknown> {
 const collected = new FinalizationRegistry<SandboxObserver>((observer) => notify(observer, 'onDispose'));
 
 /** Failures after which the guest's state is unknown: calls need restore(). */
+/** Failures that leave a core with `coreDumpDir`. */
+const DUMPED = new Set<string>([ErrorCode.GuestFault, ErrorCode.GuestAborted, ErrorCode.AbiViolation]);
 const POISONING = new Set<string>([ErrorCode.Cancelled, ErrorCode.GuestFault, ErrorCode.GuestAborted, ErrorCode.AbiViolation, ErrorCode.Internal]);
