@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/vcpu_thread.cc",
         "native/kvm/kvm_vm.cc",
+        "native/kvm/kvm_sampling.cc",
         "native/kvm/cpu_x86_64.cc",
         "native/kvm/vcpu_state.cc",
         "native/memory/guest_memory.cc"

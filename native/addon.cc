@@ -58,7 +58,9 @@ class Vm : public Napi::ObjectWrap<Vm> {
                         InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close"),
                         InstanceMethod<&Vm::Id>("id"), InstanceMethod<&Vm::ExitCount>("exitCount"),
                         InstanceMethod<&Vm::TscKhz>("tscKhz"),
-                        InstanceMethod<&Vm::Registers>("registers")});
+                        InstanceMethod<&Vm::Registers>("registers"),
+                        InstanceMethod<&Vm::StartProfile>("startProfile"),
+                        InstanceMethod<&Vm::StopProfile>("stopProfile")});
   }
 
   explicit Vm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vm>(info) {
@@ -264,6 +266,35 @@ class Vm : public Napi::ObjectWrap<Vm> {
         {"cs", g.cs}, {"ss", g.ss}, {"ds", g.ds}, {"es", g.es}, {"fs", g.fs}, {"gs", g.gs},
         {"fsBase", g.fs_base}, {"gsBase", g.gs_base}};
     for (const auto& [name, value] : regs) o.Set(name, Napi::BigInt::New(env, value));
+    return o;
+  }
+
+  // startProfile(hz, maxSamples) / stopProfile() -> { frames, starts, dropped }
+  // (KvmVm::start_sampling: the profiler's mechanism; the rest is in TS).
+  Napi::Value StartProfile(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    uint32_t hz = info[0].As<Napi::Number>().Uint32Value();
+    uint32_t max = info[1].As<Napi::Number>().Uint32Value();
+    if (hz < 1 || hz > 100000 || max < 1 || max > 10000000) {
+      coded_error(info.Env(), "USAGE", "profile rate must be 1-100000 Hz and samples 1-10000000").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    vm_->start_sampling(hz, max);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value StopProfile(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    KvmVm::Samples s;
+    if (!closed_) s = vm_->stop_sampling();
+    auto frames = Napi::BigUint64Array::New(env, s.frames.size());
+    if (!s.frames.empty()) memcpy(frames.Data(), s.frames.data(), s.frames.size() * 8);
+    auto starts = Napi::Uint32Array::New(env, s.starts.size());
+    if (!s.starts.empty()) memcpy(starts.Data(), s.starts.data(), s.starts.size() * 4);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("frames", frames);
+    o.Set("starts", starts);
+    o.Set("dropped", Napi::Number::New(env, static_cast<double>(s.dropped)));
     return o;
   }
 

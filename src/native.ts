@@ -50,6 +50,10 @@ export interface RawVm {
   /** The guest's registers after the last exit (after an exception, the
    * faulting code's); undefined while a run is in progress. */
   registers(): GuestRegisters | undefined;
+  /** Samples the guest's RIP and frame-pointer chain `hz` times a second while it runs. */
+  startProfile(hz: number, maxSamples: number): void;
+  /** Stops sampling and hands over the samples (frames innermost first). */
+  stopProfile(): { frames: BigUint64Array; starts: Uint32Array; dropped: number };
   /** KVM_RUN returns so far (every VM exit). */
   exitCount(): number;
   /** Process-wide id for RawAddon.interrupt (0 once closed). */

@@ -124,6 +124,14 @@ void schedule_rekick(uint64_t id) {
 }
 }  // namespace
 
+void KvmVm::sample_kick() {
+  // As rekick_by_id(): under the registry lock, so the runner cannot go away.
+  std::lock_guard<std::mutex> lock(registry_mu);
+  if (!has_runner_.load() || !in_run_.load()) return;
+  sample_wanted_.store(true);
+  pthread_kill(runner_, kick_signal());
+}
+
 void KvmVm::rekick_by_id(uint64_t id, bool* done) {
   std::lock_guard<std::mutex> lock(registry_mu);
   auto it = registry.find(id);
@@ -191,7 +199,10 @@ KvmVm::KvmVm(std::shared_ptr<GuestMemory> mem) : mem_(std::move(mem)) {
   }
 }
 
-KvmVm::~KvmVm() { close_all(); }
+KvmVm::~KvmVm() {
+  stop_sampling();
+  close_all();
+}
 
 void KvmVm::clear_runner_thread() {
   // Under the registry lock: cancel_by_id() reads has_runner_ holding it, so
@@ -317,7 +328,10 @@ VmExit KvmVm::run_loop() {
     errno = err;
     exits_.fetch_add(1, std::memory_order_relaxed);
     if (rc < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;  // the loop head sees a cancel
+      if (errno == EINTR || errno == EAGAIN) {  // the loop head sees a cancel
+        if (sampling_.load(std::memory_order_relaxed)) take_sample();
+        continue;
+      }
       VmExit e;
       e.reason = "KVM_RUN failed";
       e.sys_errno = errno;
@@ -352,7 +366,9 @@ VmExit KvmVm::run_loop() {
       }
       case KVM_EXIT_FAIL_ENTRY: return fault_exit("VM entry failed");
       case KVM_EXIT_INTERNAL_ERROR: return refused_io_exit("KVM internal error");
-      case KVM_EXIT_INTR: continue;
+      case KVM_EXIT_INTR:
+        if (sampling_.load(std::memory_order_relaxed)) take_sample();
+        continue;
       default: return fault_exit("unexpected KVM exit");
     }
   }

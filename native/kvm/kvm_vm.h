@@ -4,6 +4,8 @@
 #include <linux/kvm.h>
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <stdexcept>
 #include <pthread.h>
 #include <string>
@@ -59,6 +61,20 @@ class KvmVm {
 
   static int kick_signal();
 
+  // Sampling profiler (kvm_sampling.cc). While on, a ticker thread kicks the
+  // vCPU `hz` times a second while it is inside KVM_RUN; the vCPU thread then
+  // records the guest's RIP and its frame-pointer chain (read from guest
+  // memory, bounded) and goes on. At most `max_samples` are kept (later ones
+  // are counted as dropped). Start and stop only between runs.
+  struct Samples {
+    std::vector<uint64_t> frames;   // all samples' frames, innermost first
+    std::vector<uint32_t> starts;   // where each sample begins in `frames`
+    uint64_t dropped = 0;
+  };
+  static constexpr int kMaxSampleDepth = 128;
+  void start_sampling(uint32_t hz, uint32_t max_samples);
+  Samples stop_sampling();
+
   // A process-wide id for this VM, so any thread can cancel its run through
   // cancel_by_id() without holding a pointer that could dangle.
   uint64_t id() const { return id_; }
@@ -72,6 +88,8 @@ class KvmVm {
   void close_all();
   void reset_cpu();  // the boot state: special registers, XCR0, x87/SSE control
   VmExit run_loop();
+  void take_sample();   // on the vCPU thread, after a kick interrupted KVM_RUN
+  void sample_kick();   // on the ticker thread
   VmExit fault_exit(const char* reason);
   VmExit exception_exit();                     // a ring-0 stub reported a guest exception
   VmExit refused_io_exit(const char* reason);  // fault_exit + complete_pending_io
@@ -93,6 +111,12 @@ class KvmVm {
   uint64_t id_ = 0;
   std::atomic<uint64_t> exits_{0};
   VcpuState saved_;
+  std::atomic<bool> sample_wanted_{false};
+  std::atomic<bool> sampling_{false};
+  std::mutex sample_mu_;  // samples_ and max_samples_: vCPU thread vs stop_sampling()
+  Samples samples_;
+  uint32_t max_samples_ = 0;
+  std::thread ticker_;
   // KVM would not finish a half-done I/O exit: no run may follow.
   bool wedged_ = false;
 };

@@ -3,6 +3,7 @@ export { Sandbox, type SandboxOptions, type CallOptions, type HostFunction } fro
 export { HlError, GuestError, GuestFault, ErrorCode, type ErrorCodeValue, type FaultKind } from '../errors';
 export { InterruptHandle } from './interrupt';
 export { guestApi, type GuestApi } from './typed-calls';
+export { GuestProfile } from './profile';
 export type { SandboxObserver, GuestLogRecord } from './events';
 export { MEMORY_DEFAULTS, type MemoryOptions, type Layout } from './layout';
 export { type FunctionSignature, type ValueType, type ParamType, type JsValue, formatSignature } from '../abi/types';

@@ -2,6 +2,7 @@
 import type { SandboxObserver } from './events';
 import type { HostFunction } from './host-calls';
 import type { MemoryOptions } from './layout';
+import type { GuestProfile } from './profile';
 
 export interface SandboxOptions extends MemoryOptions {
   hostFunctions?: HostFunction[];
@@ -36,4 +37,7 @@ export interface CallOptions {
   /** Cancels the call after this many milliseconds. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Samples the guest's stack while the call runs, into this profile
+   * (`new GuestProfile({ hz })`; then `.folded()` or `.svg()`). */
+  profile?: GuestProfile;
 }

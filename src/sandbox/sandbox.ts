@@ -29,6 +29,7 @@ import { RunIntervals } from './guest-clock';
 import { codeRanges, createVm, loadInto, readImage, snapshotRange, writePeb } from './boot';
 import { lookupFunction } from './function-lookup';
 import { SIGNALS, dumpCore, signalForVector } from './core-dump';
+import { SymbolTable } from './symbols';
 import type { CallOptions, SandboxOptions } from './options';
 
 export type { HostFunction } from './host-calls';
@@ -57,8 +58,10 @@ export class Sandbox {
   private readonly logs: GuestLogBridge;
   private readonly guestSpans: GuestSpans;
   private readonly exits: ExitLoopEnv;
-  /** The guest's file (its name goes into core dumps). */
+  /** The guest's file (its name goes into core dumps) and its bytes (symbols for profiles). */
   private guest = 'guest';
+  private imageFile: Buffer = Buffer.alloc(0);
+  private symbols: SymbolTable | undefined;
 
   private constructor(
     private readonly vm: RawVm,
@@ -111,6 +114,7 @@ export class Sandbox {
         setup.end();
         const sandbox = new Sandbox(vm, image, layout, options, observer, hostFns);
         if (typeof guest === 'string') sandbox.guest = guest;
+        sandbox.imageFile = bytes; // the segments hold slices of it already
         await sandbox.init(span);
         notify(observer, 'onCreate', { durationUs: micros(start), memSize: layout.memSize });
         if (log.enabled(Level.debug)) log.debug('sandbox created', { memSize: layout.memSize, functions: sandbox.functions.length, durationUs: Math.round(micros(start)) });
@@ -332,6 +336,8 @@ export class Sandbox {
     const entryMs = nowMs();
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
+    const profile = options.profile;
+    if (profile) this.vm.startProfile(profile.hz, profile.maxSamples);
     try {
       const result = await this.guarded(ctx, options, async () => {
         const done = await this.drive(ctx, () => this.vm.run(this.spinUs, this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR));
@@ -348,6 +354,7 @@ export class Sandbox {
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
       throw e;
     } finally {
+      if (profile && !this.disposed) profile.add(this.vm.stopProfile(), (this.symbols ??= SymbolTable.fromImage(this.imageFile)));
       const guestBudget = new SpanBudget(span, MAX_GUEST_SPANS_PER_CALL);
       if (recordGuestSpans && !this.disposed) this.guestSpans.collect(span, ctx.runTimes ?? new RunIntervals(), entryMs, guestBudget, ctx.spans);
       reportDropped(span, budget, guestBudget);

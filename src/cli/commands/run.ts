@@ -1,7 +1,9 @@
 // run.ts: `hl run <guest> --fn <name> [--arg <value>]...`
 import { Command, Option } from 'commander';
 import type * as Prom from 'prom-client';
-import { Sandbox, setMetricsRegistry } from '../../sandbox';
+import * as path from 'node:path';
+import { GuestProfile, Sandbox, setMetricsRegistry } from '../../sandbox';
+import { DEFAULT_PROFILE_HZ } from '../../sandbox/profile';
 import { addCallArguments, resolveCall } from '../call-args';
 import { usage } from '../../errors';
 import { formatText, jsonValue } from '../format';
@@ -38,6 +40,8 @@ interface RunOptions {
   trace?: boolean;
   otlp?: string | true;
   quiet?: boolean;
+  profile?: string;
+  profileHz: number;
   log?: string;
   logFormat?: string;
   [k: string]: unknown;
@@ -50,6 +54,8 @@ export function runCommand(): Command {
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
+    .option('--profile <file>', 'sample the guest\'s stack while it runs and write a flame graph (FILE.svg) or folded stacks (FILE.folded), even if the call fails or times out')
+    .addOption(new Option('--profile-hz <n>', 'samples per second for --profile').argParser(parseCount('--profile-hz', 1)).default(DEFAULT_PROFILE_HZ))
     .addOption(optionalValueOption('--metrics-dump', 'target', 'print Prometheus metrics at the end: to stderr, to stdout after the result (--metrics-dump=-), or to a file written atomically (--metrics-dump=FILE; a device, FIFO or /proc/self/fd/N is written straight through); a value needs the ='))
     .option('--metrics-listen <[host:]port>', 'serve /metrics over HTTP during the run (loopback unless a host is given), and after it until scraped once')
     .addOption(
@@ -104,6 +110,9 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
     throw usage(`--metrics-push: "${opts.metricsPush}" is not an http(s) URL (example: http://pushgateway:9091)`);
   }
   const grouping = opts.metricsPush !== undefined ? (require('../metrics-push') as typeof import('../metrics-push')).pushGrouping(guest, opts.fn, opts.metricsPushLabel) : undefined;
+  if (opts.profile !== undefined && !/\.(svg|folded)$/.test(opts.profile)) throw usage(`--profile: "${opts.profile}" must end in .svg (a flame graph) or .folded (flamegraph.pl's input)`);
+  if (opts.profileHz > 100_000) throw usage(`--profile-hz: ${opts.profileHz} is more than 100000`);
+  const profile = opts.profile !== undefined ? new GuestProfile({ hz: opts.profileHz }) : undefined;
   let registry: Prom.Registry | undefined;
   if (wanted) {
     const prom = require('prom-client') as typeof Prom;
@@ -123,7 +132,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
       endpoint = await listen.serveMetrics(registry!, listen.parseListen(opts.metricsListen));
       if (!opts.quiet) process.stderr.write(`hl: serving metrics at ${endpoint.url}\n`);
     }
-    status = await run(guest, words, opts, tracing ? tracing.traceId : traceparentFromEnv()?.traceId);
+    status = await run(guest, words, opts, tracing ? tracing.traceId : traceparentFromEnv()?.traceId, profile);
   } catch (err) {
     failure = err;
     status = handleError(err);
@@ -141,7 +150,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
     process.stderr.write(`hl: run ended; serving its final metrics until scraped once (at most ${formatMs(linger)}, --metrics-linger; Ctrl-C ends now)\n`);
   }
   const lingering = endpoint?.finalScrape(linger); // beside the flush; its result is not needed
-  const [spanWarnings, pushFailure, dumpFailure] = await Promise.all([
+  const [spanWarnings, pushFailure, dumpFailure, profileFailure] = await Promise.all([
     tracing?.flush(until),
     registry && grouping ? (require('../metrics-push') as typeof import('../metrics-push')).pushMetrics(registry, opts.metricsPush!, grouping, until) : undefined,
     registry && opts.metricsDump !== undefined
@@ -150,6 +159,7 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
           (err: Error) => err,
         )
       : undefined,
+    profile ? writeProfile(profile, opts.profile!, guest, opts.fn, until, opts.quiet === true) : undefined,
   ]);
   for (const w of spanWarnings ?? []) warn(w);
   if (pushFailure) warn(`metrics push to ${opts.metricsPush} failed: ${pushFailure}`);
@@ -158,6 +168,10 @@ async function runWithTelemetry(guest: string, words: string[], opts: RunOptions
     const e = dumpFailure as Partial<OutputError> & Error;
     const text = e.name === 'OutputError' ? `cannot write metrics to ${e.target}: ${e.reason}` : `cannot write metrics: ${e.message}`;
     process.stderr.write(`hl: error: ${escapeControl(text)}\n`);
+    if (status === ExitCode.Ok) status = ExitCode.IoError;
+  }
+  if (profileFailure) {
+    process.stderr.write(`hl: error: ${escapeControl(profileFailure)}\n`);
     if (status === ExitCode.Ok) status = ExitCode.IoError;
   }
   await lingering; // a signal still ends hl at once here (endOnSignals)
@@ -169,7 +183,20 @@ function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-async function run(guest: string, words: string[], opts: RunOptions, traceId: string | undefined): Promise<number> {
+/** Writes the profile where --profile says; resolves to an error line, or undefined. */
+async function writeProfile(profile: GuestProfile, file: string, guest: string, fn: string, until: number, quiet: boolean): Promise<string | undefined> {
+  const text = file.endsWith('.svg') ? profile.svg(`${path.basename(guest)} ${fn}`) : profile.folded();
+  try {
+    await (require('../output-file') as typeof import('../output-file')).writeOutput(file, text, until);
+  } catch (err) {
+    const e = err as Partial<OutputError> & Error;
+    return e.name === 'OutputError' ? `cannot write the profile to ${e.target}: ${e.reason}` : `cannot write the profile: ${e.message}`;
+  }
+  if (!quiet) process.stderr.write(`hl: profile of ${profile.samples} samples at ${profile.hz} Hz written to ${escapeControl(file)}${profile.dropped ? ` (${profile.dropped} dropped)` : ''}\n`);
+  return undefined;
+}
+
+async function run(guest: string, words: string[], opts: RunOptions, traceId: string | undefined, profile: GuestProfile | undefined): Promise<number> {
   const controller = new AbortController();
   const deadline = opts.timeout;
   const timer = deadline !== undefined ? setTimeout(() => controller.abort(new Error(`timed out after ${deadline} ms (--timeout)`)), deadline) : undefined;
@@ -193,7 +220,7 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
       spinner = startSpinner(`calling ${sig.name}`, opts);
       let result;
       try {
-        result = await sandbox.call(sig.name, args, { signal: controller.signal });
+        result = await sandbox.call(sig.name, args, { signal: controller.signal, profile });
       } finally {
         spinner.stop();
         spinner = undefined;

@@ -1,0 +1,79 @@
+// kvm_sampling.cc: the sampling profiler's mechanism. A ticker thread kicks
+// the vCPU out of KVM_RUN (the cancel signal, without a cancel); the vCPU
+// thread reads the guest's registers, walks its frame-pointer chain in guest
+// memory and runs on. The guest is not changed. Symbols, folding and flame
+// graphs are policy, in TypeScript (src/sandbox/profile.ts).
+#include <sys/ioctl.h>
+#include <chrono>
+#include <cstring>
+#include "kvm_vm.h"
+
+namespace hl {
+
+void KvmVm::start_sampling(uint32_t hz, uint32_t max_samples) {
+  stop_sampling();
+  {
+    std::lock_guard<std::mutex> lock(sample_mu_);
+    samples_ = Samples{};
+    max_samples_ = max_samples;
+  }
+  sampling_.store(true);
+  auto period = std::chrono::nanoseconds(1000000000ull / (hz ? hz : 1));
+  ticker_ = std::thread([this, period] {
+    auto next = std::chrono::steady_clock::now() + period;
+    while (sampling_.load()) {
+      std::this_thread::sleep_until(next);
+      next += period;
+      auto now = std::chrono::steady_clock::now();
+      if (next < now) next = now + period;  // a late tick is not repeated
+      if (sampling_.load()) sample_kick();
+    }
+  });
+}
+
+KvmVm::Samples KvmVm::stop_sampling() {
+  sampling_.store(false);
+  if (ticker_.joinable()) ticker_.join();
+  sample_wanted_.store(false);
+  std::lock_guard<std::mutex> lock(sample_mu_);
+  Samples out = std::move(samples_);
+  samples_ = Samples{};
+  return out;
+}
+
+void KvmVm::take_sample() {
+  if (!sample_wanted_.exchange(false)) return;  // a cancel's kick, or a stray one
+  kvm_regs r{};
+  kvm_sregs s{};
+  if (ioctl(vcpu_fd_, KVM_GET_REGS, &r) != 0 || ioctl(vcpu_fd_, KVM_GET_SREGS, &s) != 0) return;
+  std::lock_guard<std::mutex> lock(sample_mu_);
+  if (samples_.starts.size() >= max_samples_) {
+    samples_.dropped++;
+    return;
+  }
+  samples_.starts.push_back(static_cast<uint32_t>(samples_.frames.size()));
+  if ((s.cs.selector & 3) != 3) {  // not guest code (the host's exception stubs)
+    samples_.frames.push_back(0);
+    return;
+  }
+  samples_.frames.push_back(r.rip);
+  // The chain the guest keeps with -fno-omit-frame-pointer: [rbp] = the
+  // caller's rbp, [rbp+8] = the return address. Hostile or half-built frames
+  // end the walk: each frame must be aligned, inside guest memory and above
+  // the last, and there are at most kMaxSampleDepth of them.
+  uint64_t fp = r.rbp;
+  for (int depth = 0; depth < kMaxSampleDepth; depth++) {
+    if (fp & 7) break;
+    const uint8_t* p = mem_->checked(fp, 16);
+    if (!p) break;
+    uint64_t next, ret;
+    memcpy(&next, p, 8);
+    memcpy(&ret, p + 8, 8);
+    if (ret == 0) break;
+    samples_.frames.push_back(ret);
+    if (next <= fp) break;
+    fp = next;
+  }
+}
+
+}  // namespace hl
