@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { GuestProfile, Sandbox } from '../src/sandbox';
-import { hl, simpleguest } from './helpers';
+import { hangGuard, hl, simpleguest } from './helpers';
+
+// hl run's --timeout counts start-up too, which takes seconds under emulation.
+const runFor = `${hangGuard(1500)}ms`;
 
 t.test('library: a profile of Spin names spin', async (t) => {
   const sb = await Sandbox.create(simpleguest);
@@ -25,7 +28,7 @@ t.test('library: a profile of Spin names spin', async (t) => {
 t.test('hl run --profile FILE.svg / FILE.folded, even when the call times out', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'hl-profile-'));
   const svg = path.join(dir, 'spin.svg');
-  const r = hl(['run', simpleguest, '--fn', 'Spin', '--timeout', '1500ms', '--profile', svg]);
+  const r = hl(['run', simpleguest, '--fn', 'Spin', '--timeout', runFor, '--profile', svg]);
   t.equal(r.status, 124, r.stderr);
   t.match(r.stderr, new RegExp(`hl: profile of \\d+ samples at 997 Hz written to ${svg}`));
   t.ok(existsSync(svg));
@@ -33,7 +36,7 @@ t.test('hl run --profile FILE.svg / FILE.folded, even when the call times out', 
   t.match(text, /^<\?xml/);
   t.match(text, /<title>spin \(\d+ samples/);
   const folded = path.join(dir, 'spin.folded');
-  const f = hl(['run', simpleguest, '--fn', 'Spin', '--timeout', '1s', '--profile', folded, '--profile-hz', '500', '--quiet']);
+  const f = hl(['run', simpleguest, '--fn', 'Spin', '--timeout', runFor, '--profile', folded, '--profile-hz', '500', '--quiet']);
   t.equal(f.status, 124);
   t.equal(f.stderr.includes('profile of'), false, '--quiet: no line about the profile');
   t.match(readFileSync(folded, 'utf8'), /^(\S+;)*spin \d+$/m);
