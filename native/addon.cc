@@ -60,7 +60,8 @@ class Vm : public Napi::ObjectWrap<Vm> {
                         InstanceMethod<&Vm::TscKhz>("tscKhz"),
                         InstanceMethod<&Vm::Registers>("registers"),
                         InstanceMethod<&Vm::StartProfile>("startProfile"),
-                        InstanceMethod<&Vm::StopProfile>("stopProfile")});
+                        InstanceMethod<&Vm::StopProfile>("stopProfile"),
+                        InstanceMethod<&Vm::SetRegisters>("setRegisters")});
   }
 
   explicit Vm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vm>(info) {
@@ -267,6 +268,31 @@ class Vm : public Napi::ObjectWrap<Vm> {
         {"fsBase", g.fs_base}, {"gsBase", g.gs_base}};
     for (const auto& [name, value] : regs) o.Set(name, Napi::BigInt::New(env, value));
     return o;
+  }
+
+  // setRegisters(regs, fresh): the registers the next run(spinUs) resumes with
+  // (a debugger's continue or step); KvmVm::set_guest_registers says what is kept.
+  Napi::Value SetRegisters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!CheckOpen(env)) return env.Undefined();
+    if (run_state_.load() != kIdle || !thread_->idle()) {
+      coded_error(env, "BUSY", "cannot set registers while a run is in progress").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    auto get = [&](const char* name) -> uint64_t {
+      Napi::Value v = o.Get(name);
+      bool lossless = false;
+      return v.IsBigInt() ? v.As<Napi::BigInt>().Uint64Value(&lossless) : 0;
+    };
+    GuestRegs g;
+    g.rax = get("rax"), g.rbx = get("rbx"), g.rcx = get("rcx"), g.rdx = get("rdx"), g.rsi = get("rsi");
+    g.rdi = get("rdi"), g.rbp = get("rbp"), g.rsp = get("rsp"), g.r8 = get("r8"), g.r9 = get("r9");
+    g.r10 = get("r10"), g.r11 = get("r11"), g.r12 = get("r12"), g.r13 = get("r13"), g.r14 = get("r14");
+    g.r15 = get("r15"), g.rip = get("rip"), g.rflags = get("rflags"), g.fs_base = get("fsBase"), g.gs_base = get("gsBase");
+    std::string err = vm_->set_guest_registers(g, info.Length() > 1 && info[1].ToBoolean().Value());
+    if (!err.empty()) coded_error(env, "KVM_FAILED", err).ThrowAsJavaScriptException();
+    return env.Undefined();
   }
 
   // startProfile(hz, maxSamples) / stopProfile() -> { frames, starts, dropped }

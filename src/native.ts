@@ -50,6 +50,8 @@ export interface RawVm {
   /** The guest's registers after the last exit (after an exception, the
    * faulting code's); undefined while a run is in progress. */
   registers(): GuestRegisters | undefined;
+  /** The registers the next run(spinUs) resumes with, in ring 3 (a debugger's continue or step). */
+  setRegisters(regs: GuestRegisters, fresh: boolean): void;
   /** Samples the guest's RIP and frame-pointer chain `hz` times a second while it runs. */
   startProfile(hz: number, maxSamples: number): void;
   /** Stops sampling and hands over the samples (frames innermost first). */

@@ -445,6 +445,28 @@ bool KvmVm::guest_registers(GuestRegs& g) {
   return true;
 }
 
+std::string KvmVm::set_guest_registers(const GuestRegs& g, bool fresh) {
+  if (wedged_ || !complete_pending_io()) {
+    wedged_ = true;
+    return "the vCPU holds an I/O operation KVM would not complete";
+  }
+  kvm_sregs s{};
+  if (ioctl(vcpu_fd_, KVM_GET_SREGS, &s) != 0) return sys("KVM_GET_SREGS");
+  cpu_fill_sregs(s, osxsave_);
+  s.fs.base = g.fs_base;
+  s.gs.base = g.gs_base;
+  if (ioctl(vcpu_fd_, KVM_SET_SREGS, &s) != 0) return sys("KVM_SET_SREGS");
+  constexpr uint64_t kUserFlags = 0x0dd5 | 0x100 /* TF */ | 0x40000 /* AC */ | 0x200000 /* ID */;
+  kvm_regs r{};
+  r.rax = g.rax, r.rbx = g.rbx, r.rcx = g.rcx, r.rdx = g.rdx, r.rsi = g.rsi, r.rdi = g.rdi, r.rbp = g.rbp;
+  r.rsp = g.rsp, r.r8 = g.r8, r.r9 = g.r9, r.r10 = g.r10, r.r11 = g.r11, r.r12 = g.r12, r.r13 = g.r13;
+  r.r14 = g.r14, r.r15 = g.r15, r.rip = g.rip, r.rflags = (g.rflags & kUserFlags) | 0x2;
+  if (ioctl(vcpu_fd_, KVM_SET_REGS, &r) != 0) return sys("KVM_SET_REGS");
+  if (sync_regs_) run_->kvm_dirty_regs &= ~static_cast<uint64_t>(KVM_SYNC_X86_REGS);  // not the stale copy
+  if (fresh) clear_cancel();
+  return "";
+}
+
 VmExit KvmVm::fault_exit(const char* reason) {
   VmExit e;
   e.kind = ExitKind::kFault;

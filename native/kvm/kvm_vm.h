@@ -39,6 +39,12 @@ class KvmVm {
   // code's (rebuilt from the stubs' frame); otherwise the vCPU's. False if
   // KVM would not say.
   bool guest_registers(GuestRegs& out);
+  // Sets the registers the next resume() runs with (a debugger's continue or
+  // step), in ring 3 whatever the vCPU stopped in: segments are the boot
+  // ones, and RFLAGS keeps only the arithmetic flags, TF, DF, AC and ID (no
+  // IOPL, no IF). Finishes the stubs' half-done `out` first. `fresh`: a new
+  // run, so an old cancel is forgotten. An error message, or "".
+  std::string set_guest_registers(const GuestRegs& g, bool fresh);
 
   // The guest TSC rate in kHz (KVM_GET_TSC_KHZ), 0 if unknown.
   int64_t tsc_khz();

@@ -16,10 +16,10 @@ import { metricsText } from '../observability/exposition';
 export const LINGER_DEFAULT_MS = 5000;
 
 /** Parses "[host:]port"; the host defaults to loopback. */
-export function parseListen(text: string): { host: string; port: number } {
+export function parseListen(text: string, flag = '--metrics-listen'): { host: string; port: number } {
   const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw usage(`--metrics-listen: "${text}" is not [host:]port (examples: 9464, 127.0.0.1:9464, 0 for any free port)`);
+  if (!m || port > 65535) throw usage(`${flag}: "${text}" is not [host:]port (examples: 9464, 127.0.0.1:9464, 0 for any free port)`);
   return { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port };
 }
 

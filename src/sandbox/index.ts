@@ -4,6 +4,7 @@ export { HlError, GuestError, GuestFault, ErrorCode, type ErrorCodeValue, type F
 export { InterruptHandle } from './interrupt';
 export { guestApi, type GuestApi } from './typed-calls';
 export { GuestProfile } from './profile';
+export type { GdbOptions } from './debug-call';
 export type { SandboxObserver, GuestLogRecord } from './events';
 export { MEMORY_DEFAULTS, type MemoryOptions, type Layout } from './layout';
 export { type FunctionSignature, type ValueType, type ParamType, type JsValue, formatSignature } from '../abi/types';

@@ -3,6 +3,7 @@ import type { SandboxObserver } from './events';
 import type { HostFunction } from './host-calls';
 import type { MemoryOptions } from './layout';
 import type { GuestProfile } from './profile';
+import type { GdbOptions } from './debug-call';
 
 export interface SandboxOptions extends MemoryOptions {
   hostFunctions?: HostFunction[];
@@ -40,4 +41,7 @@ export interface CallOptions {
   /** Samples the guest's stack while the call runs, into this profile
    * (`new GuestProfile({ hz })`; then `.folded()` or `.svg()`). */
   profile?: GuestProfile;
+  /** Runs the call under gdb: it waits, stopped at the function's entry, for
+   * `gdb -ex 'target remote HOST:PORT' GUEST` (docs/debugging.md). */
+  gdb?: GdbOptions;
 }

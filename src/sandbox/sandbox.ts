@@ -30,6 +30,7 @@ import { codeRanges, createVm, loadInto, readImage, snapshotRange, writePeb } fr
 import { lookupFunction } from './function-lookup';
 import { SIGNALS, dumpCore, signalForVector } from './core-dump';
 import { SymbolTable } from './symbols';
+import { startDebugCall } from './debug-call';
 import type { CallOptions, SandboxOptions } from './options';
 
 export type { HostFunction } from './host-calls';
@@ -340,8 +341,16 @@ export class Sandbox {
     if (profile) this.vm.startProfile(profile.hz, profile.maxSamples);
     try {
       const result = await this.guarded(ctx, options, async () => {
-        const done = await this.drive(ctx, () => this.vm.run(this.spinUs, this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR));
-        return decodeResult(done.kind, done.reader, sig);
+        const debug = options.gdb ? await startDebugCall(this.vm, this.image, this.layout, this.spinUs, options.gdb, ctx.cancelled) : undefined;
+        ctx.debugStop = debug?.onFault;
+        try {
+          const done = await this.drive(ctx, debug ? () => debug.first() : () => this.vm.run(this.spinUs, this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR));
+          debug?.finish(undefined);
+          return decodeResult(done.kind, done.reader, sig);
+        } catch (err) {
+          debug?.finish(err === CANCELLED ? new HlError(ErrorCode.Cancelled, 'cancelled') : err);
+          throw err;
+        }
       });
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start) });
       return result;

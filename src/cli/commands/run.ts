@@ -4,6 +4,7 @@ import type * as Prom from 'prom-client';
 import * as path from 'node:path';
 import { GuestProfile, Sandbox, setMetricsRegistry } from '../../sandbox';
 import { DEFAULT_PROFILE_HZ } from '../../sandbox/profile';
+import type { GdbOptions } from '../../sandbox/debug-call';
 import { addCallArguments, resolveCall } from '../call-args';
 import { usage } from '../../errors';
 import { formatText, jsonValue } from '../format';
@@ -42,6 +43,7 @@ interface RunOptions {
   quiet?: boolean;
   profile?: string;
   profileHz: number;
+  gdb?: string;
   log?: string;
   logFormat?: string;
   [k: string]: unknown;
@@ -54,6 +56,7 @@ export function runCommand(): Command {
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
+    .option('--gdb <[host:]port>', 'run the call under gdb: it waits, stopped at the function, for `gdb -ex "target remote :PORT" GUEST` (loopback unless a host is given)')
     .option('--profile <file>', 'sample the guest\'s stack while it runs and write a flame graph (FILE.svg) or folded stacks (FILE.folded), even if the call fails or times out')
     .addOption(new Option('--profile-hz <n>', 'samples per second for --profile').argParser(parseCount('--profile-hz', 1)).default(DEFAULT_PROFILE_HZ))
     .addOption(optionalValueOption('--metrics-dump', 'target', 'print Prometheus metrics at the end: to stderr, to stdout after the result (--metrics-dump=-), or to a file written atomically (--metrics-dump=FILE; a device, FIFO or /proc/self/fd/N is written straight through); a value needs the ='))
@@ -183,6 +186,19 @@ function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
+/** --gdb: where to listen, and the line that tells the user how to attach. */
+function gdbOptions(opts: RunOptions, guest: string): GdbOptions | undefined {
+  if (opts.gdb === undefined) return undefined;
+  const at = (require('../metrics-listen') as typeof import('../metrics-listen')).parseListen(opts.gdb, '--gdb');
+  return {
+    ...at,
+    onListening: (a) => {
+      const target = `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+      process.stderr.write(`hl: waiting for gdb on ${target}: gdb -ex 'target remote ${target}' ${escapeControl(guest)}\n`);
+    },
+  };
+}
+
 /** Writes the profile where --profile says; resolves to an error line, or undefined. */
 async function writeProfile(profile: GuestProfile, file: string, guest: string, fn: string, until: number, quiet: boolean): Promise<string | undefined> {
   const text = file.endsWith('.svg') ? profile.svg(`${path.basename(guest)} ${fn}`) : profile.folded();
@@ -217,10 +233,10 @@ async function run(guest: string, words: string[], opts: RunOptions, traceId: st
     const { sig, args } = resolveCall(sandbox, opts.fn, words);
     for (let i = 0; i < opts.repeat; i++) {
       const callStart = process.hrtime.bigint();
-      spinner = startSpinner(`calling ${sig.name}`, opts);
+      spinner = startSpinner(`calling ${sig.name}`, { ...opts, quiet: opts.quiet === true || opts.gdb !== undefined }); // not over a debugging session
       let result;
       try {
-        result = await sandbox.call(sig.name, args, { signal: controller.signal, profile });
+        result = await sandbox.call(sig.name, args, { signal: controller.signal, profile, gdb: gdbOptions(opts, guest) });
       } finally {
         spinner.stop();
         spinner = undefined;
