@@ -3,7 +3,7 @@
 // stepping and registers work, continue finishes the call with its result;
 // a fault is shown to gdb, then fails the call; the host's own pages stay out
 // of reach (src/sandbox/gdb-stub.ts, debug-call.ts).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import t from 'tap';
 import { type GdbOptions, Sandbox } from '../src/sandbox';
 import { hlBin, root, simpleguest } from './helpers';
@@ -39,8 +39,8 @@ t.test('break add, continue: stops in add at its line; continue finishes the cal
   t.equal(result.value, 5, `the call returned its result ${result.error ?? ''}`);
   t.match(out.stdout, /Breakpoint 1, add \(c=[^)]*\) at simpleguest\/simpleguest\.c:\d+/, out.stdout + out.stderr);
   t.match(out.stdout, /#1 +0x[0-9a-f]+ in hl_dispatch_c /);
-  t.match(out.stdout, /rip +0x[0-9a-f]+ <add(\+\d+)?>/);
-  t.match(out.stdout, /\[Inferior 1 \(process 1\) exited normally\]/);
+  t.match(out.stdout, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <add(\+\d+)?>/);
+  t.match(out.stdout, /\[Inferior 1 \(.*\) exited normally\]/);
   t.equal(await sb.call('Echo', ['after gdb']), 'after gdb', 'the sandbox goes on without the debugger');
 });
 
@@ -80,5 +80,4 @@ t.test('hl run --gdb 0: says where to attach, and prints the result after gdb co
   t.equal(status, 0, stderr);
   t.equal(stdout, 'debugged\n');
   t.match(out.stdout, /Breakpoint 1, echo /);
-  t.equal(spawnSync('true').status, 0);
 });

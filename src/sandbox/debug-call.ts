@@ -40,7 +40,11 @@ export async function startDebugCall(vm: RawVm, image: GuestImage, layout: Layou
       },
       read: (a, n) => vm.read(a, n),
       write: (a, d) => {
-        if (!over) vm.write(a, d);
+        try {
+          vm.write(a, d); // also after the call: finish() takes the breakpoints out
+        } catch {
+          // the sandbox was disposed: nothing left to restore
+        }
       },
       inMemory: (a, n) => n >= 0 && regions.some((r) => a >= r.addr && a + n <= r.addr + r.size),
     },
@@ -63,10 +67,10 @@ export async function startDebugCall(vm: RawVm, image: GuestImage, layout: Layou
       return Promise.race([stub.stopped(exit.vector, exit.errorCode, signalForVector(exit.vector)), cancelled]);
     },
     finish(err) {
-      over = true;
       if (err === undefined) stub.finish(0);
       else if (err instanceof HlError && err.code === ErrorCode.GuestFault) stub.finish(undefined, signalForVector(err.details.vector as number | undefined));
       else stub.finish(undefined, 9); // SIGKILL: cancelled, aborted, or hl gave up on it
+      over = true; // a gdb still talking to a closed stub sets no registers
     },
   };
 }

@@ -43,6 +43,7 @@ const fromHexLE = (hex: string) => {
 /** One debugging session over one call: listen, wait for gdb, serve it at each stop. */
 export class GdbStub {
   private server: net.Server | undefined;
+  private connected: Promise<net.Socket> | undefined;
   private socket: net.Socket | undefined;
   private buffer = '';
   private waiters: ((p: string | null) => void)[] = [];
@@ -62,6 +63,8 @@ export class GdbStub {
     const stub = new GdbStub(target);
     const server = net.createServer();
     stub.server = server;
+    // Taken at once: a debugger may connect before start() is called.
+    stub.connected = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -76,7 +79,7 @@ export class GdbStub {
 
   /** Waits for gdb, then serves it until it continues or steps. `initial`: the call's entry registers. */
   async start(initial: GuestRegisters): Promise<void> {
-    this.socket = await new Promise<net.Socket>((resolve) => this.server!.once('connection', resolve));
+    this.socket = await this.connected!;
     this.server!.close(); // one debugger per call
     this.socket.setNoDelay(true);
     this.socket.on('data', (d) => this.onData(d.toString('latin1')));
@@ -121,8 +124,8 @@ export class GdbStub {
 
   /** The call ended: tell gdb and close. */
   finish(exitCode: number | undefined, signal?: number): void {
+    this.removeAll(); // whatever happened, no int3 stays in the guest
     if (this.socket && !this.detached) {
-      this.removeAll();
       this.send(signal !== undefined ? `X${signal.toString(16).padStart(2, '0')}` : `W${(exitCode ?? 0).toString(16).padStart(2, '0')}`);
     }
     this.close();
@@ -171,10 +174,13 @@ export class GdbStub {
     }
   }
 
+  /** c, s, C sig, S sig (gdb passing a signal on: there is no signal to pass, so
+   * as c and s), and vCont's forms of them. */
   private resumeKind(p: string): 'c' | 's' | undefined {
-    if (p === 'c' || p.startsWith('c')) return 'c';
-    if (p === 's' || p.startsWith('s')) return 's';
-    if (p.startsWith('vCont;')) return p.startsWith('vCont;s') ? 's' : p.startsWith('vCont;c') ? 'c' : undefined;
+    if (/^[cC]/.test(p)) return 'c';
+    if (/^[sS]/.test(p)) return 's';
+    if (/^vCont;[sS]/.test(p)) return 's';
+    if (/^vCont;[cC]/.test(p)) return 'c';
     return undefined;
   }
 
@@ -199,6 +205,7 @@ export class GdbStub {
     const t = this.target;
     if (p === '?') return stopReply;
     if (p.startsWith('qSupported')) return `PacketSize=${MAX_PACKET.toString(16)};swbreak+;QStartNoAckMode+`;
+    if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p === 'QStartNoAckMode') {
       this.send('OK');
       this.noAck = true;
@@ -300,7 +307,8 @@ export class GdbStub {
         continue;
       }
       if (b[0] !== '$') {
-        this.buffer = b.slice(1); // noise between packets
+        const at = b.search(/[$+\-\x03]/); // noise between packets: skipped in one step
+        this.buffer = at < 0 ? '' : b.slice(at);
         continue;
       }
       const end = b.indexOf('#');

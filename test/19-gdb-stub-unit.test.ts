@@ -1,0 +1,107 @@
+// hl-test: no-kvm
+// The gdb stub's protocol against Debian's real gdb, without KVM: the target
+// is the sample guest's own segments in a buffer, and the test plays the VM
+// (it reports the breakpoint exit a real run would). src/sandbox/gdb-stub.ts.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import type { GuestRegisters } from '../src/native';
+import { GdbStub } from '../src/sandbox/gdb-stub';
+import { parseGuestImage } from '../src/sandbox/elf';
+import { simpleguest } from './helpers';
+
+const image = parseGuestImage(readFileSync(simpleguest));
+const symbol = (name: string) => parseInt(spawnSync('nm', [simpleguest], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.endsWith(` ${name}`))!.split(' ')[0], 16);
+
+function fakeTarget() {
+  const mem = new Map<number, number>();
+  for (const s of image.segments) for (let i = 0; i < s.data.length; i++) mem.set(s.vaddr + i, s.data[i]);
+  const stack = 0x400000;
+  const zero = 0n;
+  let regs: GuestRegisters = { rax: zero, rbx: zero, rcx: zero, rdx: zero, rsi: zero, rdi: 0x2000n, rbp: zero, rsp: BigInt(stack + 0x800), r8: zero, r9: zero, r10: zero, r11: zero, r12: zero, r13: zero, r14: zero, r15: zero, rip: BigInt(image.dispatch), rflags: 2n, cs: 0x1bn, ss: 0x23n, ds: 0x23n, es: 0x23n, fs: 0x23n, gs: 0x23n, fsBase: zero, gsBase: zero };
+  const sets: GuestRegisters[] = [];
+  const inMemory = (a: number, n: number) => (a >= 0x200000 && a + n <= 0x210000) || (a >= stack && a + n <= stack + 0x1000);
+  return {
+    sets,
+    mem,
+    setNow: (r: Partial<GuestRegisters>) => (regs = { ...regs, ...r }),
+    target: {
+      registers: () => ({ ...regs }),
+      setRegisters: (r: GuestRegisters) => sets.push({ ...r }),
+      read: (a: number, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => mem.get(a + i) ?? 0)),
+      write: (a: number, d: Uint8Array) => d.forEach((b, i) => mem.set(a + i, b)),
+      inMemory,
+    },
+  };
+}
+
+function gdb(port: number, commands: string[]) {
+  const args = ['-batch', '-nx', '-iex', 'set auto-load off', '-ex', `target remote 127.0.0.1:${port}`, ...commands.flatMap((c) => ['-ex', c]), simpleguest];
+  const child = spawn('gdb', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return new Promise<string>((resolve) => child.on('close', () => resolve(out)));
+}
+
+t.test('gdb attaches, sets a breakpoint, continues, stops at it, finishes', async (t) => {
+  const f = fakeTarget();
+  const stub = await GdbStub.listen(f.target, '127.0.0.1', 0);
+  const session = gdb(stub.address().port, ['info registers rip', 'break add', 'continue', 'x/1xb add', 'info registers rip', 'continue']);
+  await stub.start(f.target.registers());
+  t.equal(f.sets.length, 1, 'continue set the registers once');
+  const add = symbol('add');
+  t.equal(f.mem.get(add), 0xcc, 'the breakpoint is an int3 in guest memory while the guest runs');
+  t.equal(f.sets[0].rflags & 0x100n, 0n, 'no trap flag on continue');
+  // The VM meets the int3: #GP with error code 0x1a (IDT entry 3), RIP at it.
+  f.setNow({ rip: BigInt(add), rsp: BigInt(0x400000 + 0x7f8) });
+  const resumed = await stub.stopped(13, 0x1a, 11);
+  t.equal(resumed, true, 'a breakpoint, not a fault');
+  t.not(f.mem.get(add), 0xcc, 'taken out while stopped');
+  t.equal(f.sets.at(-1)!.rflags & 0x100n, 0x100n, 'continuing from a breakpoint steps over it first');
+  t.equal(f.mem.get(add), image.segments[0].data[add - image.segments[0].vaddr], 'with the original byte under RIP');
+  f.setNow({ rip: BigInt(add + 1) });
+  t.equal(await stub.stopped(1, -1, 5), true, 'the step over the breakpoint');
+  t.equal(f.sets.at(-1)!.rflags & 0x100n, 0n, 'then runs on without the trap flag');
+  t.equal(f.mem.get(add), 0xcc, 'and with the breakpoint back');
+  stub.finish(0);
+  t.equal(f.mem.get(add), image.segments[0].data[add - image.segments[0].vaddr], 'no int3 after the call');
+  const out = await session;
+  t.match(out, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <hl_dispatch_entry>/, out);
+  t.match(out, /Breakpoint 1 at 0x[0-9a-f]+: file simpleguest\/simpleguest\.c, line \d+/);
+  t.match(out, /Breakpoint 1, add \(c=/);
+  t.match(out, /<add>:\s+0x[0-9a-f]{2}/);
+  t.notMatch(out, /<add>:\s+0xcc/, 'gdb reads the real code, not the int3');
+  t.match(out, /exited normally/);
+});
+
+t.test('memory outside the guest regions is refused; a fault reaches gdb as its signal', async (t) => {
+  const f = fakeTarget();
+  const stub = await GdbStub.listen(f.target, '127.0.0.1', 0);
+  const session = gdb(stub.address().port, ['x/1xg 0x3000', 'set {char}0x10000 = 1', 'continue', 'continue']);
+  await stub.start(f.target.registers());
+  f.setNow({ rip: BigInt(symbol('read_null')) });
+  t.equal(await stub.stopped(14, 4, 11), false, 'a real fault: the call fails after gdb saw it');
+  stub.finish(undefined, 11);
+  const out = await session;
+  t.match(out, /Cannot access memory at address 0x3000/);
+  t.match(out, /Cannot access memory at address 0x10000/);
+  t.match(out, /Program received signal SIGSEGV/);
+  t.match(out, /Program terminated with signal SIGSEGV/);
+});
+
+t.test('garbage from the peer does not hang or crash the stub', async (t) => {
+  const f = fakeTarget();
+  const stub = await GdbStub.listen(f.target, '127.0.0.1', 0);
+  const net = await import('node:net');
+  const sock = net.connect(stub.address().port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  const started = stub.start(f.target.registers());
+  sock.write('junk$m200000,ffffffff#00$M0,1:zz#00$Gzz#00$p999#00' + 'x'.repeat(40000));
+  const replies: string[] = [];
+  sock.on('data', (d) => replies.push(d.toString()));
+  await new Promise((r) => sock.once('close', r));
+  await started; // the peer went away: the call runs on, detached
+  t.ok(stub.detached, 'a peer that floods without packet ends is dropped');
+  t.equal(f.sets.length, 1, 'and the guest resumes with its registers');
+});
