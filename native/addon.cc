@@ -305,7 +305,8 @@ class Vm : public Napi::ObjectWrap<Vm> {
       coded_error(info.Env(), "USAGE", "profile rate must be 1-100000 Hz and samples 1-10000000").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
-    vm_->start_sampling(hz, max);
+    std::string err = vm_->start_sampling(hz, max);
+    if (!err.empty()) coded_error(info.Env(), "KVM_FAILED", err).ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
 

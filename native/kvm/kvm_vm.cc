@@ -329,7 +329,8 @@ VmExit KvmVm::run_loop() {
     exits_.fetch_add(1, std::memory_order_relaxed);
     if (rc < 0) {
       if (errno == EINTR || errno == EAGAIN) {  // the loop head sees a cancel
-        if (sampling_.load(std::memory_order_relaxed)) take_sample();
+        // A profiler's kick is not a VM exit the guest caused: not counted.
+        if (sampling_.load(std::memory_order_relaxed) && take_sample()) exits_.fetch_sub(1, std::memory_order_relaxed);
         continue;
       }
       VmExit e;
@@ -367,7 +368,7 @@ VmExit KvmVm::run_loop() {
       case KVM_EXIT_FAIL_ENTRY: return fault_exit("VM entry failed");
       case KVM_EXIT_INTERNAL_ERROR: return refused_io_exit("KVM internal error");
       case KVM_EXIT_INTR:
-        if (sampling_.load(std::memory_order_relaxed)) take_sample();
+        if (sampling_.load(std::memory_order_relaxed) && take_sample()) exits_.fetch_sub(1, std::memory_order_relaxed);
         continue;
       default: return fault_exit("unexpected KVM exit");
     }

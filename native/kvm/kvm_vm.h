@@ -3,6 +3,7 @@
 #pragma once
 #include <linux/kvm.h>
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -78,7 +79,10 @@ class KvmVm {
     uint64_t dropped = 0;
   };
   static constexpr int kMaxSampleDepth = 128;
-  void start_sampling(uint32_t hz, uint32_t max_samples);
+  // All samples' frames together: 64 MiB at most, whatever depth the guest fakes.
+  static constexpr size_t kMaxSampleFrames = 8u << 20;
+  // An error message (the ticker thread could not start), or "".
+  std::string start_sampling(uint32_t hz, uint32_t max_samples);
   Samples stop_sampling();
 
   // A process-wide id for this VM, so any thread can cancel its run through
@@ -94,7 +98,7 @@ class KvmVm {
   void close_all();
   void reset_cpu();  // the boot state: special registers, XCR0, x87/SSE control
   VmExit run_loop();
-  void take_sample();   // on the vCPU thread, after a kick interrupted KVM_RUN
+  bool take_sample();   // on the vCPU thread, after a kick interrupted KVM_RUN: true if it was a sample kick
   void sample_kick();   // on the ticker thread
   VmExit fault_exit(const char* reason);
   VmExit exception_exit();                     // a ring-0 stub reported a guest exception
@@ -123,6 +127,8 @@ class KvmVm {
   Samples samples_;
   uint32_t max_samples_ = 0;
   std::thread ticker_;
+  std::mutex ticker_mu_;  // with ticker_cv_: stop_sampling() wakes the ticker at once
+  std::condition_variable ticker_cv_;
   // KVM would not finish a half-done I/O exit: no run may follow.
   bool wedged_ = false;
 };

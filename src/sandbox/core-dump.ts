@@ -154,7 +154,10 @@ export function writeCoreFile(dir: string, guestName: string, data: Uint8Array):
 export function coreRegions(image: { segments: { vaddr: number; memsz: number; write: boolean; exec: boolean }[] }, layout: { heap: { addr: number }; stackGuard: { addr: number }; stack: { addr: number; size: number } }, pebAddr: number, page: number): { addr: number; size: number; write: boolean; exec: boolean }[] {
   return [
     { addr: pebAddr, size: page, write: false, exec: false },
-    ...image.segments.map((s) => ({ addr: s.vaddr, size: Math.ceil(s.memsz / page) * page, write: s.write, exec: s.exec })),
+    ...image.segments.map((s) => {
+      const start = Math.floor(s.vaddr / page) * page; // whole pages, as they are mapped
+      return { addr: start, size: Math.ceil((s.vaddr + s.memsz) / page) * page - start, write: s.write, exec: s.exec };
+    }),
     { addr: layout.heap.addr, size: layout.stackGuard.addr - layout.heap.addr, write: true, exec: false },
     { addr: layout.stack.addr, size: layout.stack.size, write: true, exec: false },
   ];

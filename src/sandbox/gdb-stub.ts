@@ -28,6 +28,8 @@ const SEGS: (keyof GuestRegisters)[] = ['cs', 'ss', 'ds', 'es', 'fs', 'gs'];
 const TF = 0x100n;
 const MAX_PACKET = 0x4000;
 const MAX_MEM = 0x1000; // bytes per m/M packet (gdb splits larger reads)
+const MAX_QUEUED = 256; // packets waiting while the guest runs
+const MAX_UNREAD = 1 << 20; // reply bytes the peer has not read
 
 const hexLE = (v: bigint, bytes: number) => {
   const b = Buffer.alloc(8);
@@ -63,8 +65,17 @@ export class GdbStub {
     const stub = new GdbStub(target);
     const server = net.createServer();
     stub.server = server;
-    // Taken at once: a debugger may connect before start() is called.
-    stub.connected = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    // Taken at once: a debugger may connect before start() is called. One
+    // debugger per call: later connections are closed.
+    stub.connected = new Promise<net.Socket>((resolve) => {
+      let first = true;
+      server.on('connection', (sock) => {
+        sock.on('error', () => stub.push(null));
+        if (!first) return sock.destroy();
+        first = false;
+        resolve(sock);
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -84,7 +95,6 @@ export class GdbStub {
     this.socket.setNoDelay(true);
     this.socket.on('data', (d) => this.onData(d.toString('latin1')));
     this.socket.on('close', () => this.push(null));
-    this.socket.on('error', () => this.push(null));
     await this.serve(initial, true, 'S05');
   }
 
@@ -97,7 +107,14 @@ export class GdbStub {
     if (this.detached) return false;
     const regs = this.target.registers();
     const rip = Number(regs.rip);
-    if (vector === 1 && (this.stepping || this.overBreakpoint !== undefined)) {
+    if (vector === 1 && !this.stepping && this.overBreakpoint === undefined) {
+      // TF the guest itself had: a step over `pushf` left it in the flags on
+      // its stack, and a later `popf` put it back. Not the guest's fault.
+      regs.rflags &= ~TF;
+      this.target.setRegisters(regs, false);
+      return true;
+    }
+    if (vector === 1) {
       regs.rflags &= ~TF;
       if (this.overBreakpoint !== undefined) {
         this.overBreakpoint = undefined;
@@ -230,7 +247,7 @@ export class GdbStub {
       if (n < 17) return hexLE(regs[GPRS[n]], 8);
       if (n === 17) return hexLE(regs.rflags, 4);
       if (n < 24) return hexLE(regs[SEGS[n - 18]], 4);
-      return 'E01';
+      return ''; // not carried (x87, SSE): gdb falls back to g
     }
     const pw = /^P([0-9a-f]+)=([0-9a-f]+)$/.exec(p);
     if (pw) {
@@ -283,6 +300,10 @@ export class GdbStub {
 
   private send(data: string): void {
     if (data === '\0' || !this.socket || this.socket.destroyed) return;
+    if (this.socket.writableLength > MAX_UNREAD) {
+      this.socket.destroy(); // a peer that asks and never reads
+      return;
+    }
     let sum = 0;
     for (let i = 0; i < data.length; i++) sum = (sum + data.charCodeAt(i)) & 0xff;
     this.socket.write(`$${data}#${sum.toString(16).padStart(2, '0')}`, 'latin1');
@@ -323,6 +344,7 @@ export class GdbStub {
   private push(p: string | null): void {
     const w = this.waiters.shift();
     if (w) w(p);
+    else if (p !== null && this.queued.length >= MAX_QUEUED) this.socket?.destroy(); // packets sent while the guest runs, without end
     else this.queued.push(p);
   }
 

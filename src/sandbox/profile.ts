@@ -7,6 +7,8 @@ import type { SymbolTable } from './symbols';
 
 export const DEFAULT_PROFILE_HZ = 997; // >= 500 Hz, and prime: no lock-step with periodic guest work
 export const DEFAULT_MAX_SAMPLES = 1_000_000;
+/** Distinct stacks a profile keeps; past it, new ones count as "[other stacks]". */
+export const MAX_STACKS = 50_000;
 
 export interface RawSamples {
   frames: BigUint64Array;
@@ -30,6 +32,11 @@ export class GuestProfile {
     if (!Number.isInteger(this.maxSamples) || this.maxSamples < 1 || this.maxSamples > 10_000_000) throw new RangeError(`maxSamples must be 1-10000000, got ${this.maxSamples}`);
   }
 
+  /** Samples this profile may still take (maxSamples is for the whole profile, over calls). */
+  get remaining(): number {
+    return Math.max(0, this.maxSamples - this.samples);
+  }
+
   /** Adds a call's samples, naming frames with the guest's symbols. */
   add(raw: RawSamples, symbols: SymbolTable): void {
     this.dropped += raw.dropped;
@@ -44,7 +51,8 @@ export class GuestProfile {
         // A return address points after its call: name the call's own byte.
         else names.push(symbols.name(k === from ? addr : addr - 1));
       }
-      const key = names.map(clean).join(';');
+      let key = names.map(clean).join(';');
+      if (!this.stacks.has(key) && this.stacks.size >= MAX_STACKS) key = '[other stacks]'; // a guest that makes every stack unique
       this.stacks.set(key, (this.stacks.get(key) ?? 0) + 1);
       this.samples++;
     }

@@ -338,7 +338,7 @@ export class Sandbox {
     notify(obs, 'onCallStart', { fn: name });
     const start = now();
     const profile = options.profile;
-    if (profile) this.vm.startProfile(profile.hz, profile.maxSamples);
+    if (profile && profile.remaining > 0) this.vm.startProfile(profile.hz, profile.remaining);
     try {
       const result = await this.guarded(ctx, options, async () => {
         const debug = options.gdb ? await startDebugCall(this.vm, this.image, this.layout, this.spinUs, options.gdb, ctx.cancelled) : undefined;
@@ -363,7 +363,7 @@ export class Sandbox {
       notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
       throw e;
     } finally {
-      if (profile && !this.disposed) profile.add(this.vm.stopProfile(), (this.symbols ??= SymbolTable.fromImage(this.imageFile)));
+      if (profile && profile.remaining > 0 && !this.disposed) profile.add(this.vm.stopProfile(), (this.symbols ??= SymbolTable.fromImage(this.imageFile)));
       const guestBudget = new SpanBudget(span, MAX_GUEST_SPANS_PER_CALL);
       if (recordGuestSpans && !this.disposed) this.guestSpans.collect(span, ctx.runTimes ?? new RunIntervals(), entryMs, guestBudget, ctx.spans);
       reportDropped(span, budget, guestBudget);

@@ -59,7 +59,7 @@ function readFunctions(f: Buffer): FunctionSymbol[] {
     const str = section(sym.link);
     if (sym.offset + sym.size > f.length || str.offset + str.size > f.length) continue;
     const count = Math.min(Math.floor(sym.size / sym.entsize), MAX_SYMBOLS);
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; k < count && out.length < MAX_SYMBOLS; k++) {
       const at = sym.offset + k * sym.entsize;
       const info = f[at + 4];
       if ((info & 0xf) !== 2 /* STT_FUNC */) continue;
@@ -74,6 +74,7 @@ function readFunctions(f: Buffer): FunctionSymbol[] {
       if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size)) continue;
       out.push({ addr, size, name: f.toString('latin1', start, end) });
     }
+    return out; // ELF has one .symtab: a second one is a hostile image's, not read
   }
   return out;
 }
