@@ -34,4 +34,4 @@ sh scripts/nested-kvm/setup.sh >&2
 # per file under emulation (scripts/nested-kvm/tap-files.sh).
 cmd="bash scripts/nested-kvm/tap-files.sh"
 for a in "$@"; do cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"; done
-HL_NESTED_KVM_TIMEOUT=${HL_NESTED_KVM_TIMEOUT:-4800} exec scripts/nested-kvm/run.sh "$cmd"
+HL_NESTED_KVM_TIMEOUT=${HL_NESTED_KVM_TIMEOUT:-4500} exec scripts/nested-kvm/run.sh "$cmd"

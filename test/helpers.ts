@@ -33,7 +33,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 export function hl(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: hangGuard(60_000), maxBuffer: 64 * 1024 * 1024, ...options, env: cleanEnv(options.env as Record<string, string>) });
+  const r = spawnSync(process.execPath, [hlBin, ...args], { cwd: root, timeout: hangGuard(30_000), maxBuffer: 64 * 1024 * 1024, ...options, env: cleanEnv(options.env as Record<string, string>) });
   const raw = Buffer.isBuffer(r.stdout) ? r.stdout : Buffer.from(r.stdout ?? '');
   return { status: r.status, stdout: raw.toString('utf8'), stderr: String(r.stderr ?? ''), raw };
 }
