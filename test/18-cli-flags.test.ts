@@ -92,3 +92,14 @@ t.test('--arg - refuses a closed or /dev/null standard input, reads a pipe', asy
   const big = spawnSync(process.execPath, ['-e', script], { input: 'x'.repeat(9), encoding: 'utf8' });
   t.match(big.stdout, /^USAGE: argument 1 of Echo: more than 8 bytes .*--input-size/, 'and bounded');
 });
+
+t.test('debugging flags are checked before anything runs', async (t) => {
+  const gdb = hl(['run', '/nonexistent/guest.bin', '--fn', 'Echo', '--gdb', 'abc']);
+  t.equal(gdb.status, 2);
+  t.match(gdb.stderr, /^hl: error: --gdb: "abc" is not \[host:\]port/);
+  const profile = hl(['run', '/nonexistent/guest.bin', '--fn', 'Echo', '--profile', 'out.png']);
+  t.equal(profile.status, 2);
+  t.match(profile.stderr, /--profile: "out\.png" must end in \.svg \(a flame graph\) or \.folded/);
+  const hz = hl(['run', '/nonexistent/guest.bin', '--fn', 'Echo', '--profile', 'p.svg', '--profile-hz', '0']);
+  t.equal(hz.status, 2);
+});

@@ -105,3 +105,20 @@ t.test('garbage from the peer does not hang or crash the stub', async (t) => {
   t.ok(stub.detached, 'a peer that floods without packet ends is dropped');
   t.equal(f.sets.length, 1, 'and the guest resumes with its registers');
 });
+
+t.test('a breakpoint reported just past the int3 stops at the int3', async (t) => {
+  const f = fakeTarget();
+  const stub = await GdbStub.listen(f.target, '127.0.0.1', 0);
+  const session = gdb(stub.address().port, ['break add', 'continue', 'info registers rip', 'continue']);
+  await stub.start(f.target.registers());
+  const add = symbol('add');
+  f.setNow({ rip: BigInt(add + 1) }); // as QEMU's nested SVM reports it
+  t.equal(await stub.stopped(13, 0x1a, 11), true);
+  t.equal(f.sets.at(-1)!.rip, BigInt(add), 'the guest resumes at the breakpoint address');
+  f.setNow({ rip: BigInt(add + 1) });
+  t.equal(await stub.stopped(1, -1, 5), true, 'the step over it');
+  stub.finish(0);
+  const out = await session;
+  t.match(out, /Breakpoint 1, add \(c=/);
+  t.match(out, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <add>/);
+});

@@ -68,15 +68,19 @@ t.test('hl run --gdb 0: says where to attach, and prints the result after gdb co
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
   const port = await new Promise<number>((resolve) => {
     child.stderr.on('data', (d) => {
       stderr += d;
       const m = /hl: waiting for gdb on 127\.0\.0\.1:(\d+): gdb -ex 'target remote 127\.0\.0\.1:\d+' /.exec(stderr);
       if (m) resolve(Number(m[1]));
     });
+    void closed.then(() => resolve(0));
   });
+  t.not(port, 0, `hl said where to attach: ${stderr}`);
+  if (port === 0) return;
   const out = await gdbBatch(port, ['break echo', 'continue', 'continue']);
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const status = await closed;
   t.equal(status, 0, stderr);
   t.equal(stdout, 'debugged\n');
   t.match(out.stdout, /Breakpoint 1, echo /);

@@ -128,7 +128,12 @@ export class GdbStub {
       await this.serve(regs, false, 'S05');
       return true;
     }
-    if (vector === 13 && errorCode === 0x1a && this.breakpoints.has(rip)) {
+    // The int3's #GP reports RIP at the int3 (Intel's rule for a failed gate
+    // check) or just past it (seen under QEMU's nested SVM): either way, the
+    // breakpoint's address is where the guest stopped.
+    const at = this.breakpoints.has(rip) ? rip : this.breakpoints.has(rip - 1) ? rip - 1 : undefined;
+    if (vector === 13 && errorCode === 0x1a && at !== undefined) {
+      regs.rip = BigInt(at);
       this.removeAll();
       await this.serve(regs, false, 'T05swbreak:;');
       return true;

@@ -56,7 +56,10 @@ export function runCommand(): Command {
     .option('--timeout <duration>', 'cancel the run (guest start-up included) after this long, e.g. 500ms, 2s; exit 124', (v) => parseDuration(v, '--timeout'))
     .option('--repeat <n>', 'call the function n times in one sandbox, printing each result', parseCount('--repeat', 1), 1)
     .option('--restore', 'restore the sandbox to its state after init between repeated calls')
-    .option('--gdb <[host:]port>', 'run the call under gdb: it waits, stopped at the function, for `gdb -ex "target remote :PORT" GUEST` (loopback unless a host is given)')
+    .option('--gdb <[host:]port>', 'run the call under gdb: it waits, stopped at the function, for `gdb -ex "target remote :PORT" GUEST` (loopback unless a host is given)', (v: string) => {
+      (require('../metrics-listen') as typeof import('../metrics-listen')).parseListen(v, '--gdb'); // checked now, before KVM
+      return v;
+    })
     .option('--profile <file>', 'sample the guest\'s stack while it runs and write a flame graph (FILE.svg) or folded stacks (FILE.folded), even if the call fails or times out')
     .addOption(new Option('--profile-hz <n>', 'samples per second for --profile').argParser(parseCount('--profile-hz', 1)).default(DEFAULT_PROFILE_HZ))
     .addOption(optionalValueOption('--metrics-dump', 'target', 'print Prometheus metrics at the end: to stderr, to stdout after the result (--metrics-dump=-), or to a file written atomically (--metrics-dump=FILE; a device, FIFO or /proc/self/fd/N is written straight through); a value needs the ='))
