@@ -36,7 +36,7 @@ async function underGdb(fn: string, args: unknown[], commands: string[]) {
 t.test('break add, continue: stops in add at its line; continue finishes the call', async (t) => {
   const { sb, result, out } = await underGdb('Add', [2, 3], ['break add', 'continue', 'bt', 'info registers rip', 'continue']);
   t.teardown(() => sb.dispose());
-  t.equal(result.value, 5, `the call returned its result ${result.error ?? ''}`);
+  t.equal(result.value, 5, `the call returned its result ${result.error ?? ''} ${JSON.stringify((result.error as { details?: unknown })?.details ?? {})}`);
   t.match(out.stdout, /Breakpoint 1, add \(c=[^)]*\) at simpleguest\/simpleguest\.c:\d+/, out.stdout + out.stderr);
   t.match(out.stdout, /#1 +0x[0-9a-f]+ in hl_dispatch_c /);
   t.match(out.stdout, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <add(\+\d+)?>/);

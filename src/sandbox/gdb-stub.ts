@@ -103,7 +103,7 @@ export class GdbStub {
    * (a breakpoint or a step) and the guest has been given registers to
    * resume with; false when it is a real fault, after gdb has seen it.
    */
-  async stopped(vector: number, errorCode: number, signal: number): Promise<boolean> {
+  async stopped(vector: number, _errorCode: number, signal: number): Promise<boolean> {
     if (this.detached) return false;
     const regs = this.target.registers();
     const rip = Number(regs.rip);
@@ -128,11 +128,13 @@ export class GdbStub {
       await this.serve(regs, false, 'S05');
       return true;
     }
-    // The int3's #GP reports RIP at the int3 (Intel's rule for a failed gate
-    // check) or just past it (seen under QEMU's nested SVM): either way, the
-    // breakpoint's address is where the guest stopped.
+    // An int3 in ring 3 meets hl's DPL-0 gate: #GP, error code 0x1a (IDT
+    // entry 3), with RIP at the int3 (Intel's rule for a failed gate check)
+    // or just past it (seen under QEMU's nested SVM); a CPU that skipped the
+    // gate check would give #BP past it. Any of these at one of our int3s is
+    // the breakpoint, and the guest stopped at its address.
     const at = this.breakpoints.has(rip) ? rip : this.breakpoints.has(rip - 1) ? rip - 1 : undefined;
-    if (vector === 13 && errorCode === 0x1a && at !== undefined) {
+    if ((vector === 13 || vector === 3) && at !== undefined) {
       regs.rip = BigInt(at);
       this.removeAll();
       await this.serve(regs, false, 'T05swbreak:;');
