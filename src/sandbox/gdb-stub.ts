@@ -3,7 +3,7 @@
 // gdb then reads and writes registers and memory, sets software breakpoints,
 // continues, single-steps and detaches. Mechanism: a breakpoint is an int3
 // the host writes into guest memory, which in ring 3 meets hl's DPL-0 IDT
-// gate and arrives as #GP with error code 0x1a (IDT entry 3); a step is
+// gate and arrives as #GP (see stopped()); a step is
 // RFLAGS.TF, which arrives as #DB (vector 1). Both reach the host through the
 // exception stubs like any fault (docs/abi.md), and the guest resumes with
 // registers the debugger chose, always in ring 3 (KvmVm::set_guest_registers).
