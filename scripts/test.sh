@@ -29,9 +29,7 @@ else
   echo "npm test: no usable /dev/kvm here; running the tests in a VM with nested KVM (scripts/nested-kvm/README.md)" >&2
 fi
 sh scripts/nested-kvm/setup.sh >&2
-# One test file at a time in the VM (two at once hung there once; both pass
-# alone), each run by node itself rather than tap's runner, which costs ~47 s
-# per file under emulation (scripts/nested-kvm/tap-files.sh).
-cmd="bash scripts/nested-kvm/tap-files.sh"
-for a in "$@"; do cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"; done
-HL_NESTED_KVM_TIMEOUT=${HL_NESTED_KVM_TIMEOUT:-4500} exec scripts/nested-kvm/run.sh "$cmd"
+# One test file at a time, each in a VM of its own, run by node itself
+# rather than tap's runner (~47 s per file under emulation): see
+# scripts/nested-kvm/run-files.sh and tap-files.sh.
+exec bash scripts/nested-kvm/run-files.sh "$@"

@@ -12,7 +12,8 @@
 # the kill, every node thread's kernel state is printed (wchan and stack:
 # inside KVM_RUN, or waiting on a lock), so a hang says where it was.
 #
-# A file that fails is run once more, and the summary names it. Under QEMU's
+# A file that fails is run once more (unless HL_TEST_RETRY=0: run-files.sh
+# retries in a fresh VM instead), and the summary names it. Under QEMU's
 # emulation of nested SVM a guest run has been seen to never come back (no
 # kick involved), which fails whatever file it hits; a failure that happens
 # twice is reported as a failure. On a machine with /dev/kvm none of this is
@@ -53,7 +54,7 @@ for f in "$@"; do
   t0=$(date +%s)
   run_one "$f"
   status=$?
-  if [ "$status" -ne 0 ]; then
+  if [ "$status" -ne 0 ] && [ "${HL_TEST_RETRY:-1}" != 0 ]; then
     echo "# RETRY: $f failed (exit status $status after $(($(date +%s) - t0))s); running it once more"
     retried+=("$f")
     run_one "$f"
