@@ -1,3 +1,4 @@
+// hl-test: slow
 // `hl run`, `hl inspect`, `hl doctor` as a user runs them: output and exit codes.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

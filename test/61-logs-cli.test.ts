@@ -1,3 +1,4 @@
+// hl-test: slow
 // Logs end to end through `hl run ... --fn LogMessage`: filters, precedence,
 // formats, nothing lost at exit.
 import t from 'tap';

@@ -1,3 +1,4 @@
+// hl-test: slow
 // Traces to a real OTLP/gRPC collector (test/otlp-collector.ts, decoding with
 // the official message definitions): names, nesting, attributes, errors,
 // TRACEPARENT, resource, streaming, and unreachable or silent collectors.

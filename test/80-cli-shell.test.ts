@@ -1,3 +1,4 @@
+// hl-test: slow
 // A CLI that behaves in a shell: spinner only on a terminal, --quiet, colours,
 // hl bench, completion, guests-path.
 import { spawnSync } from 'node:child_process';

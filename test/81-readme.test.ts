@@ -1,3 +1,4 @@
+// hl-test: slow
 // Every example in the README runs: each line of each ```sh block (with `hl`
 // on the PATH), and the ```js library example.
 import { spawnSync } from 'node:child_process';

@@ -1,3 +1,4 @@
+// hl-test: slow
 // npm pack yields a package (hl-microvm) that installs into a project outside
 // the clone, with no tests, benches or build leftovers in it; and the
 // README's and guests/README.md's examples run there, as a new user copies them.

@@ -1,3 +1,4 @@
+// hl-test: slow
 // Ctrl-C and SIGTERM while the spinner shows, in a real terminal: an
 // interactive bash in a tmux pane, keys sent as a user types them. The run is
 // cancelled, not killed: the error line, the metrics file, exit 130/143, the

@@ -1,3 +1,4 @@
+// hl-test: slow
 // Without a guest or a terminal (no KVM): hl's signal handling
 // (src/cli/interrupt.ts) in a real node child sent real signals, and the
 // warning line (src/cli/warn.ts) with text a hostile OTLP collector or

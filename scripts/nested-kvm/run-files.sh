@@ -10,14 +10,19 @@
 # once more in a fresh VM, and the summary names it; twice is a failure.
 set -u
 here=$(dirname "$0")
-limit=${HL_TEST_FILE_TIMEOUT:-900}
+# Most files take under 2 minutes there; those with a `// hl-test: slow`
+# line (many CLI runs, an npm install) take up to ~7. The limit
+# is also what a wedged VM costs.
+quick=${HL_TEST_FILE_TIMEOUT:-420}
+slow=${HL_TEST_SLOW_FILE_TIMEOUT:-900}
 n=0
 failed=()
 rebooted=()
 start_all=$(date +%s)
 vm_run() {  # file -> the command's status, or 125 if the VM ended first
-  local q
+  local q limit=$quick
   q=$(printf '%s' "$1" | sed "s/'/'\\\\''/g")
+  grep -qx '// hl-test: slow' "$1" && limit=$slow
   HL_NESTED_KVM_TIMEOUT=$((limit + 60)) "$here/run.sh" "HL_TEST_FILE_TIMEOUT=$limit HL_TEST_RETRY=0 bash $here/tap-files.sh '$q'"
 }
 for f in "$@"; do
