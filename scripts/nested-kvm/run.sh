@@ -16,7 +16,7 @@ shim=${HL_NESTED_KVM_SHIM:-tss}
   [ "$shim" = trace ] && echo "export HL_NESTED_KVM_TRACE=1"
   printf '%s\n' "$*"; } > "$job/cmd.sh"
 timeout --foreground -k 10 "${HL_NESTED_KVM_TIMEOUT:-3600}" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu max -m "${HL_NESTED_KVM_MEM:-6G}" -smp "${HL_NESTED_KVM_SMP:-2}" \
+  -accel tcg,thread=multi -cpu max -m "${HL_NESTED_KVM_MEM:-6G}" -smp "${HL_NESTED_KVM_SMP:-1}" \
   -machine q35 -nodefaults -no-reboot -display none -serial stdio -monitor none \
   -kernel "$dir/vmlinuz" -initrd "$dir/initramfs.gz" \
   -append "console=ttyS0 panic=-1 quiet loglevel=0 hl.dir=$job hl.cache=loose" \
