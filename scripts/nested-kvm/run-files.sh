@@ -5,7 +5,7 @@
 # Why a VM per file: QEMU's emulation of nested SVM has been seen to wedge
 # the whole VM (both emulated CPUs busy, no process in it making progress,
 # not even a sleeping watchdog), once in 20-40 minutes of tests, in files
-# that pass every other time. A VM per file costs ~13 s of boot, and a wedge
+# that pass every other time. A VM per file costs ~7.5 s of boot, and a wedge
 # costs that file's time limit. A file that fails, or whose VM wedged, runs
 # once more in a fresh VM, and the summary names it; twice is a failure.
 set -u
