@@ -110,7 +110,7 @@ t.test('Ctrl-C stops the guest, still exports telemetry, and exits 130 (SIGTERM:
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 800)); // the guest is spinning by now
+    await new Promise((r) => setTimeout(r, hangGuard(800))); // the guest is spinning by now (start-up takes seconds under emulation)
     child.kill(signal);
     const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
     t.equal(code, status, `${signal}: exit ${status}`);
