@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { hangGuard } from './helpers';
 
 let syncs = 0;
 
@@ -51,7 +52,7 @@ export class Terminal {
     this.type(`echo sync-$((${n}+1))`);
     this.press('Enter');
     const want = `sync-${n + 1}`;
-    const until = Date.now() + 30_000;
+    const until = Date.now() + hangGuard(30_000); // zsh and hl start in seconds under emulation
     for (;;) {
       const text = this.screen();
       if (text.split('\n').some((l) => l.trim() === want)) return text;
@@ -66,7 +67,7 @@ export class Terminal {
    * a slow machine (under emulation zsh takes seconds to start).
    */
   ready(): void {
-    const until = Date.now() + 30_000;
+    const until = Date.now() + hangGuard(30_000); // zsh and hl start in seconds under emulation
     for (;;) {
       const lines = this.screen().split('\n').filter((l) => l.trim() !== '');
       if (lines.length > 0 && /[$#%>]\s*$/.test(lines[lines.length - 1])) return;
