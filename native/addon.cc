@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <set>
+#include <thread>
 #include <vector>
 #include "kvm/kvm_vm.h"
 #include "memory/guest_memory.h"
@@ -125,6 +126,21 @@ class Vm : public Napi::ObjectWrap<Vm> {
   bool CheckOpen(Napi::Env env) {
     if (closed_) coded_error(env, "SANDBOX_CLOSED", "the sandbox was disposed").ThrowAsJavaScriptException();
     return !closed_;
+  }
+
+  // With run_state_ kIdle the run's exit is in, but the vCPU thread may not
+  // have marked itself idle yet: it can be preempted between on_done and that
+  // (seen on one busy or emulated CPU, where gdb's first register read after
+  // a breakpoint found the thread "running"). It has no vCPU work left, so
+  // wait for it, bounded: a thread that stays busy is reported as running.
+  bool ThreadSettled() {
+    if (!thread_) return false;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!thread_->idle()) {
+      if (std::chrono::steady_clock::now() >= until) return false;
+      std::this_thread::yield();
+    }
+    return true;
   }
 
   static uint64_t U64(const Napi::Value& v) { return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()); }
@@ -258,7 +274,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
   Napi::Value Registers(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     GuestRegs g;
-    if (closed_ || run_state_.load() != kIdle || !thread_ || !thread_->idle() || !vm_->guest_registers(g)) return env.Undefined();
+    if (closed_ || run_state_.load() != kIdle || !ThreadSettled() || !vm_->guest_registers(g)) return env.Undefined();
     Napi::Object o = Napi::Object::New(env);
     const std::pair<const char*, uint64_t> regs[] = {
         {"rax", g.rax}, {"rbx", g.rbx}, {"rcx", g.rcx}, {"rdx", g.rdx}, {"rsi", g.rsi}, {"rdi", g.rdi},
@@ -275,7 +291,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
   Napi::Value SetRegisters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
-    if (run_state_.load() != kIdle || !thread_->idle()) {
+    if (run_state_.load() != kIdle || !ThreadSettled()) {
       coded_error(env, "BUSY", "cannot set registers while a run is in progress").ThrowAsJavaScriptException();
       return env.Undefined();
     }
