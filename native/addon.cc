@@ -27,6 +27,7 @@ const char* exit_kind_name(ExitKind k) {
     case ExitKind::kIo: return "io";
     case ExitKind::kFault: return "fault";
     case ExitKind::kCancelled: return "cancelled";
+    case ExitKind::kPaused: return "paused";
     default: return "error";
   }
 }
@@ -55,7 +56,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
     return DefineClass(env, "Vm",
                        {InstanceMethod<&Vm::MapRange>("mapRange"), InstanceMethod<&Vm::Write>("write"),
                         InstanceMethod<&Vm::Read>("read"), InstanceMethod<&Vm::Run>("run"),
-                        InstanceMethod<&Vm::Kill>("kill"), InstanceMethod<&Vm::Snapshot>("snapshot"),
+                        InstanceMethod<&Vm::Kill>("kill"), InstanceMethod<&Vm::Pause>("pause"), InstanceMethod<&Vm::Snapshot>("snapshot"),
                         InstanceMethod<&Vm::Restore>("restore"), InstanceMethod<&Vm::Close>("close"),
                         InstanceMethod<&Vm::Id>("id"), InstanceMethod<&Vm::ExitCount>("exitCount"),
                         InstanceMethod<&Vm::TscKhz>("tscKhz"),
@@ -258,6 +259,13 @@ class Vm : public Napi::ObjectWrap<Vm> {
       run_seq_++;  // the Completion the thread posted is now stale
       Settle(info.Env(), last_exit_);
     }
+    return info.Env().Undefined();
+  }
+
+  // pause(): stops the run with a "paused" exit; run(spinUs) resumes it (a
+  // debugger's interrupt: KvmVm::request_pause).
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    if (!closed_) vm_->request_pause();
     return info.Env().Undefined();
   }
 

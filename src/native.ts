@@ -6,7 +6,7 @@ import { packageRoot } from './package-root';
 
 /** How a run of the vCPU ended, as the addon reports it. */
 export interface RawExit {
-  kind: 'io' | 'fault' | 'cancelled' | 'error';
+  kind: 'io' | 'fault' | 'cancelled' | 'paused' | 'error';
   port: number;
   value: number;
   rip: bigint;
@@ -38,6 +38,8 @@ export interface RawVm {
   run(spinUs: number, rip?: number, rsp?: number, rdi?: number): RawExit | Promise<RawExit>;
   /** Cancels the run; waits up to spinUs to settle it synchronously. */
   kill(spinUs?: number): void;
+  /** Stops the run with a 'paused' exit (a debugger's interrupt); run(spinUs) resumes it. */
+  pause(): void;
   /** Saves the pages of the range that hold data (tracked with KVM's dirty log). */
   snapshot(gpa: number, len: number): void;
   /** Copies back the pages changed since the snapshot and puts the whole

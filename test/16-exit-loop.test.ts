@@ -106,6 +106,7 @@ t.test('every other ending is a typed error, and the guest is never resumed afte
     ['a message longer than the output buffer', { exit: io(abi.HL_PORT_DONE), output: Buffer.from([abi.HL_MSG_RESULT, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]) }, (e) => e instanceof HlError && e.code === 'ABI_VIOLATION' && /runs past/.test(e.message)],
     ['a log record of an unknown level', { exit: io(abi.HL_PORT_LOG), output: new Writer(4096, 'l').u32(9).u32(0).value('string', 'x').value('string', '').finish(abi.HL_MSG_LOG) }, (e) => e instanceof HlError && e.code === 'ABI_VIOLATION' && /log level 9/.test(e.message)],
     ['cancelled', { exit: exit({ kind: 'cancelled' }) }, (e) => e === CANCELLED],
+    ['a pause with no debugger', { exit: exit({ kind: 'paused' }) }, (e) => e instanceof HlError && e.code === 'INTERNAL' && /paused during Fn with no debugger/.test(e.message)],
     ['a KVM failure', { exit: exit({ kind: 'error', reason: 'KVM_RUN failed', errno: 14 }) }, (e) => e instanceof HlError && e.code === 'INTERNAL' && /KVM_RUN failed \(errno 14\)/.test(e.message)],
     ['a page fault', { exit: exit({ kind: 'fault', vector: 14, errorCode: 0x6, cr2: 0x10n, rip: 0x200010n, reason: 'exception' }) }, (e) => e instanceof GuestFault && e.kind === 'null_pointer'],
     ['a shutdown whose code is ud2', { exit: exit({ kind: 'fault', rip: BigInt(CODE.addr + 0x20), reason: 'shutdown' }), code: ud2 }, (e) => e instanceof GuestFault && e.kind === 'invalid_opcode'],
@@ -129,4 +130,23 @@ t.test('a fault outside the code is classified without reading guest memory ther
   t.type(err, GuestFault);
   t.equal(err.kind, 'shutdown');
   t.match(err.message, /rip 0x7f0000000000/);
+});
+
+t.test("a debugger's stops (a breakpoint fault, its interrupt) resume the guest; what it declines ends the call", async (t) => {
+  const stops: string[] = [];
+  const vm = new FakeVm([
+    { exit: exit({ kind: 'fault', vector: 13, rip: 0x200010n, reason: 'exception' }) },
+    { exit: exit({ kind: 'paused' }) },
+    { exit: io(abi.HL_PORT_DONE), output: result('int32', 5) },
+  ]);
+  const c = ctx();
+  c.debugStop = async (x) => (stops.push(x.kind), true);
+  const done = await runExitLoop(env(vm), vm.first, c);
+  t.equal(decodeResult(done.kind, done.reader, sig), 5);
+  t.same(stops, ['fault', 'paused'], 'both went to the debugger');
+  t.equal(vm.resumes, 2, 'and the guest resumed after each');
+  const declined = new FakeVm([{ exit: exit({ kind: 'fault', vector: 14, errorCode: 0x6, cr2: 0x10n, rip: 0x200010n, reason: 'exception' }) }]);
+  const c2 = ctx();
+  c2.debugStop = async () => false; // a real fault: gdb saw it, the call fails with it
+  t.type(await runExitLoop(env(declined), declined.first, c2).catch((e) => e), GuestFault);
 });

@@ -8,6 +8,7 @@ import t from 'tap';
 import type { GuestRegisters } from '../src/native';
 import { GdbStub } from '../src/sandbox/gdb-stub';
 import { parseGuestImage } from '../src/sandbox/elf';
+import { gdbInteractive } from './gdb-client';
 import { simpleguest } from './helpers';
 
 const image = parseGuestImage(readFileSync(simpleguest));
@@ -20,9 +21,11 @@ function fakeTarget() {
   const zero = 0n;
   let regs: GuestRegisters = { rax: zero, rbx: zero, rcx: zero, rdx: zero, rsi: zero, rdi: 0x2000n, rbp: zero, rsp: BigInt(stack + 0x800), r8: zero, r9: zero, r10: zero, r11: zero, r12: zero, r13: zero, r14: zero, r15: zero, rip: BigInt(image.dispatch), rflags: 2n, cs: 0x1bn, ss: 0x23n, ds: 0x23n, es: 0x23n, fs: 0x23n, gs: 0x23n, fsBase: zero, gsBase: zero };
   const sets: GuestRegisters[] = [];
+  const interrupts: number[] = [];
   const inMemory = (a: number, n: number) => (a >= 0x200000 && a + n <= 0x210000) || (a >= stack && a + n <= stack + 0x1000);
   return {
     sets,
+    interrupts,
     mem,
     setNow: (r: Partial<GuestRegisters>) => (regs = { ...regs, ...r }),
     target: {
@@ -31,6 +34,7 @@ function fakeTarget() {
       read: (a: number, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => mem.get(a + i) ?? 0)),
       write: (a: number, d: Uint8Array) => d.forEach((b, i) => mem.set(a + i, b)),
       inMemory,
+      interrupt: () => interrupts.push(Date.now()),
     },
   };
 }
@@ -121,4 +125,25 @@ t.test('a breakpoint reported just past the int3 stops at the int3', async (t) =
   const out = await session;
   t.match(out, /Breakpoint 1, add \(c=/);
   t.match(out, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <add>/);
+});
+
+t.test("gdb's Ctrl-C while the guest runs: the stub interrupts the VM, gdb sees SIGINT where the guest was", async (t) => {
+  const f = fakeTarget();
+  const stub = await GdbStub.listen(f.target, '127.0.0.1', 0);
+  const session = gdbInteractive(stub.address().port, ['continue', 'info registers rip', 'continue']);
+  await stub.start(f.target.registers());
+  t.equal(f.sets.length, 1, 'gdb continued');
+  await session.seen(/Continuing\./);
+  session.ctrlC();
+  // The VM plays a guest that spins until interrupted.
+  while (f.interrupts.length === 0) await new Promise((r) => setTimeout(r, 10));
+  f.setNow({ rip: BigInt(symbol('spin')) });
+  t.equal(await stub.interrupted(), true, 'the guest may go on after the interrupt');
+  t.equal(f.interrupts.length, 1, 'one interrupt asked of the VM');
+  t.equal(f.sets.at(-1)!.rip, BigInt(symbol('spin')), 'and resumes where it was stopped');
+  stub.finish(0);
+  const out = await session.done;
+  t.match(out, /Program received signal SIGINT/, out);
+  t.match(out, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin>/);
+  t.match(out, /exited normally/);
 });

@@ -1,11 +1,13 @@
 // The gdb remote stub on the real addon and KVM, driven by Debian's real gdb:
 // a breakpoint in the sample guest's add stops there with the source line,
 // stepping and registers work, continue finishes the call with its result;
+// Ctrl-C in gdb stops a spinning guest;
 // a fault is shown to gdb, then fails the call; the host's own pages stay out
 // of reach (src/sandbox/gdb-stub.ts, debug-call.ts).
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { type GdbOptions, Sandbox } from '../src/sandbox';
+import { gdbInteractive } from './gdb-client';
 import { hlBin, root, simpleguest } from './helpers';
 
 function gdbBatch(port: number, commands: string[]): Promise<{ stdout: string; stderr: string; status: number | null }> {
@@ -61,6 +63,28 @@ t.test('a fault under gdb: gdb sees SIGSEGV at the line, then the call fails wit
   t.match(out.stdout, /Program received signal SIGSEGV/);
   t.match(out.stdout, /#0 +read_null \(c=[^)]*\) at simpleguest\/simpleguest\.c:\d+/);
   t.match(out.stdout, /Program terminated with signal SIGSEGV/);
+});
+
+t.test("Ctrl-C in gdb stops a spinning guest where it is; kill ends the call", async (t) => {
+  const sb = await Sandbox.create(simpleguest);
+  t.teardown(() => sb.dispose());
+  let session: ReturnType<typeof gdbInteractive> | undefined;
+  const gdb: GdbOptions = { port: 0, onListening: (a) => (session = gdbInteractive(a.port, ['continue', 'bt 1', 'info registers rip', 'kill'])) };
+  const result = sb.call('Spin', [], { gdb }).then(
+    () => undefined,
+    (error: Error & { code?: string }) => error,
+  );
+  // Spin never returns by itself: only the interrupt can stop it.
+  await session!.seen(/Continuing\./);
+  session!.ctrlC();
+  const out = await session!.done;
+  const error = await result;
+  t.match(out, /Program received signal SIGINT/, out);
+  t.match(out, /#0 +spin \(c=[^)]*\) at simpleguest\/simpleguest\.c:\d+/);
+  t.match(out, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin(\+\d+)?>/);
+  t.equal(error?.code, 'CANCELLED', `gdb's kill cancels the call: ${error?.message}`);
+  await sb.restore();
+  t.equal(await sb.call('Echo', ['after the interrupt']), 'after the interrupt', 'and a later call runs with no pause left over');
 });
 
 t.test('hl run --gdb 0: says where to attach, and prints the result after gdb continues', async (t) => {

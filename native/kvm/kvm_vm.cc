@@ -136,7 +136,7 @@ void KvmVm::rekick_by_id(uint64_t id, bool* done) {
   std::lock_guard<std::mutex> lock(registry_mu);
   auto it = registry.find(id);
   KvmVm* vm = it == registry.end() ? nullptr : it->second;
-  if (!vm || !vm->cancel_.load() || !vm->in_run_.load() || !vm->has_runner_.load()) {
+  if (!vm || !(vm->cancel_.load() || vm->pause_.load()) || !vm->in_run_.load() || !vm->has_runner_.load()) {
     *done = true;  // gone, run ended or was restarted: nothing to repeat
     return;
   }
@@ -285,7 +285,17 @@ void KvmVm::request_cancel() {
   }
 }
 
+void KvmVm::request_pause() {
+  pause_.store(true);
+  if (run_) __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  if (has_runner_.load()) {
+    pthread_kill(runner_, kick_signal());
+    if (in_run_.load() && id_ != 0) schedule_rekick(id_);  // a kick can be lost (see above)
+  }
+}
+
 VmExit KvmVm::run_from(uint64_t rip, uint64_t rsp, uint64_t rdi) {
+  pause_.store(false);  // a debugger's interrupt never reaches a later call
   if (wedged_) {
     VmExit e;
     e.reason = "the vCPU holds an I/O operation KVM would not complete; the sandbox cannot run again";
@@ -319,6 +329,11 @@ VmExit KvmVm::run_loop() {
     if (cancel_.load()) {
       VmExit e;
       e.kind = ExitKind::kCancelled;
+      return e;
+    }
+    if (pause_.exchange(false)) {
+      VmExit e;
+      e.kind = ExitKind::kPaused;
       return e;
     }
     in_run_.store(true);
@@ -465,6 +480,7 @@ std::string KvmVm::set_guest_registers(const GuestRegs& g, bool fresh) {
   if (ioctl(vcpu_fd_, KVM_SET_REGS, &r) != 0) return sys("KVM_SET_REGS");
   if (sync_regs_) run_->kvm_dirty_regs &= ~static_cast<uint64_t>(KVM_SYNC_X86_REGS);  // not the stale copy
   if (fresh) clear_cancel();
+  pause_.store(false);  // the debugger stopped the guest some other way first
   return "";
 }
 

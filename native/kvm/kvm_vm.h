@@ -63,6 +63,10 @@ class KvmVm {
   // clear_cancel(), so a kill during a host call stops the guest on resume.
   void request_cancel();
   void clear_cancel() { cancel_.store(false); }
+  // Stops a run in progress with a kPaused exit, from any thread (gdb's
+  // Ctrl-C); the guest resumes where it was. The request stays set until a
+  // run returns kPaused, or set_guest_registers() (another stop came first).
+  void request_pause();
   void set_runner_thread(pthread_t t) { runner_ = t; has_runner_.store(true); }
   void clear_runner_thread();
 
@@ -114,6 +118,7 @@ class KvmVm {
   size_t run_size_ = 0;
   bool sync_regs_ = false, osxsave_ = false;
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> pause_{false};
   std::atomic<bool> has_runner_{false};
   // True while the vCPU thread is inside KVM_RUN (the re-kicker's test).
   std::atomic<bool> in_run_{false};

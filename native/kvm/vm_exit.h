@@ -8,6 +8,7 @@ enum class ExitKind : uint8_t {
   kIo,         // guest wrote `value` to an ABI port `port`
   kFault,      // the guest faulted (shutdown): rip, rsp, cr2, vector, error_code
   kCancelled,  // kill() stopped the run
+  kPaused,     // pause() stopped the run (a debugger's interrupt); resume() goes on
   kError,      // an exit hl never expects (reason names it), or an ioctl failure
 };
 

@@ -23,8 +23,9 @@ export interface GdbOptions {
 export interface DebugCall {
   /** The call's first run: waits for gdb, which may step or continue. */
   first(): Promise<RawExit>;
-  /** A fault exit: true if it was a breakpoint or step and the guest may resume. */
-  onFault(exit: RawExit): Promise<boolean>;
+  /** A fault or paused exit: true if it was a breakpoint, a step or gdb's
+   * interrupt, and the guest may resume. */
+  onStop(exit: RawExit): Promise<boolean>;
   /** The call ended, with this error if it failed. */
   finish(err: unknown): void;
 }
@@ -47,6 +48,9 @@ export async function startDebugCall(vm: RawVm, image: GuestImage, layout: Layou
         }
       },
       inMemory: (a, n) => n >= 0 && regions.some((r) => a >= r.addr && a + n <= r.addr + r.size),
+      interrupt: () => {
+        if (!over) vm.pause();
+      },
     },
     opts.host ?? '127.0.0.1',
     opts.port,
@@ -63,8 +67,9 @@ export async function startDebugCall(vm: RawVm, image: GuestImage, layout: Layou
       await Promise.race([stub.start(entry), cancelled]);
       return await vm.run(spinUs);
     },
-    async onFault(exit) {
-      return Promise.race([stub.stopped(exit.vector, exit.errorCode, signalForVector(exit.vector)), cancelled]);
+    async onStop(exit) {
+      const stop = exit.kind === 'paused' ? stub.interrupted() : stub.stopped(exit.vector, exit.errorCode, signalForVector(exit.vector));
+      return Promise.race([stop, cancelled]);
     },
     finish(err) {
       if (err === undefined) stub.finish(0);

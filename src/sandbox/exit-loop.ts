@@ -66,11 +66,13 @@ export async function runExitLoop(env: ExitLoopEnv, first: () => RawExit | Promi
       vmLog.trace(`vm exit${more}`, exitFields(exit), ctx.spans);
     }
     if (exit.kind === 'cancelled') throw CANCELLED; // the caller builds the one error, with the reason
-    if (exit.kind === 'fault') {
+    if (exit.kind === 'fault' || exit.kind === 'paused') {
+      // A debugger's stop (a breakpoint, a step, its interrupt) resumes where gdb says.
       if (ctx.debugStop && (await ctx.debugStop(exit))) {
         run = () => env.vm.resume(); // a breakpoint or a step: gdb chose the registers
         continue;
       }
+      if (exit.kind === 'paused') throw new HlError(ErrorCode.Internal, `the vCPU paused during ${ctx.fn} with no debugger attached`);
       throw classifyFault(exit, env.layout, ctx.fn, codeAt(env, exit.rip));
     }
     if (exit.kind === 'error') throw new HlError(ErrorCode.Internal, `KVM failed during ${ctx.fn}: ${exit.reason}${exit.errno ? ` (errno ${exit.errno})` : ''}`);

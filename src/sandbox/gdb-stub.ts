@@ -1,11 +1,12 @@
 // gdb-stub.ts: a GDB remote serial protocol stub for one guest call
 // (`hl run --gdb PORT`, or `gdb` in CallOptions). The call waits for gdb;
 // gdb then reads and writes registers and memory, sets software breakpoints,
-// continues, single-steps and detaches. Mechanism: a breakpoint is an int3
-// the host writes into guest memory, which in ring 3 meets hl's DPL-0 IDT
-// gate and arrives as #GP (see stopped()); a step is
+// continues, single-steps, interrupts (Ctrl-C) and detaches. Mechanism: a
+// breakpoint is an int3 the host writes into guest memory, which in ring 3
+// meets hl's DPL-0 IDT gate and arrives as #GP (see stopped()); a step is
 // RFLAGS.TF, which arrives as #DB (vector 1). Both reach the host through the
-// exception stubs like any fault (docs/abi.md), and the guest resumes with
+// exception stubs like any fault (docs/abi.md). gdb's Ctrl-C asks the VM to
+// pause: a kick out of KVM_RUN, the "paused" exit. The guest resumes with
 // registers the debugger chose, always in ring 3 (KvmVm::set_guest_registers).
 // The stub listens on loopback unless told otherwise: it gives full control
 // of the guest, and of nothing else.
@@ -21,6 +22,8 @@ export interface DebugTarget {
   write(addr: number, data: Uint8Array): void;
   /** True when [addr, addr+len) is guest memory the stub may read or write. */
   inMemory(addr: number, len: number): boolean;
+  /** Stops the running guest soon (gdb's Ctrl-C); the call then reports interrupted(). */
+  interrupt(): void;
 }
 
 const GPRS: (keyof GuestRegisters)[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'];
@@ -56,6 +59,9 @@ export class GdbStub {
   /** Stepping over a breakpoint at this address before continuing. */
   private overBreakpoint: number | undefined;
   private continueAfterStepOver = false;
+  /** Between a resume and the next stop: a Ctrl-C then interrupts the guest. */
+  private running = false;
+  private interruptSent = false;
   detached = false;
 
   private constructor(private readonly target: DebugTarget) {}
@@ -111,6 +117,7 @@ export class GdbStub {
       // TF the guest itself had: a step over `pushf` left it in the flags on
       // its stack, and a later `popf` put it back. Not the guest's fault.
       regs.rflags &= ~TF;
+      if (this.interruptSent) return this.stopFor(regs, 'S02'); // stopped anyway: gdb's Ctrl-C is answered
       this.target.setRegisters(regs, false);
       return true;
     }
@@ -118,15 +125,14 @@ export class GdbStub {
       regs.rflags &= ~TF;
       if (this.overBreakpoint !== undefined) {
         this.overBreakpoint = undefined;
-        if (this.continueAfterStepOver) {
+        // Setting registers drops a pending interrupt: with one pending, stop here instead.
+        if (this.continueAfterStepOver && !this.interruptSent) {
           this.insertAll();
           this.target.setRegisters(regs, false);
           return true;
         }
       }
-      this.removeAll();
-      await this.serve(regs, false, 'S05');
-      return true;
+      return this.stopFor(regs, this.interruptSent && !this.stepping ? 'S02' : 'S05');
     }
     // An int3 in ring 3 meets hl's DPL-0 gate: #GP, error code 0x1a (IDT
     // entry 3), with RIP at the int3 (Intel's rule for a failed gate check)
@@ -136,14 +142,27 @@ export class GdbStub {
     const at = this.breakpoints.has(rip) ? rip : this.breakpoints.has(rip - 1) ? rip - 1 : undefined;
     if ((vector === 13 || vector === 3) && at !== undefined) {
       regs.rip = BigInt(at);
-      this.removeAll();
-      await this.serve(regs, false, 'T05swbreak:;');
-      return true;
+      return this.stopFor(regs, 'T05swbreak:;');
     }
     // A real fault: gdb sees it (SIGSEGV, SIGILL...), then the call fails with it.
     this.removeAll();
+    this.running = false;
     await this.serve(regs, false, `S${signal.toString(16).padStart(2, '0')}`, true);
     return false;
+  }
+
+  /** The guest stopped for gdb's Ctrl-C (the VM's "paused" exit); true: it may resume. */
+  async interrupted(): Promise<boolean> {
+    if (this.detached) return true; // gdb went away meanwhile: the guest just goes on
+    return this.stopFor(this.target.registers(), 'S02'); // SIGINT, as for a native process
+  }
+
+  private async stopFor(regs: GuestRegisters, stopReply: string): Promise<true> {
+    this.removeAll();
+    this.running = false;
+    this.interruptSent = false;
+    await this.serve(regs, false, stopReply);
+    return true;
   }
 
   /** The call ended: tell gdb and close. */
@@ -223,6 +242,18 @@ export class GdbStub {
       else regs.rflags &= ~TF;
     }
     this.target.setRegisters(regs, fresh);
+    this.running = true;
+    // A Ctrl-C that came in the same read as the resume packet is queued behind it.
+    if (this.queued.includes('\x03')) {
+      this.queued = this.queued.filter((p) => p !== '\x03');
+      this.requestInterrupt();
+    }
+  }
+
+  private requestInterrupt(): void {
+    if (this.interruptSent) return; // once: the stop that follows answers it
+    this.interruptSent = true;
+    this.target.interrupt();
   }
 
   private answer(p: string, regs: GuestRegisters, stopReply: string): string {
@@ -331,7 +362,8 @@ export class GdbStub {
       }
       if (b[0] === '\x03') {
         this.buffer = b.slice(1);
-        this.push('\x03');
+        if (!this.running || this.detached) this.push('\x03'); // stopped: serve() answers it
+        else this.requestInterrupt();
         continue;
       }
       if (b[0] !== '$') {

@@ -342,7 +342,7 @@ export class Sandbox {
     try {
       const result = await this.guarded(ctx, options, async () => {
         const debug = options.gdb ? await startDebugCall(this.vm, this.image, this.layout, this.spinUs, options.gdb, ctx.cancelled) : undefined;
-        ctx.debugStop = debug?.onFault;
+        ctx.debugStop = debug?.onStop;
         try {
           const done = await this.drive(ctx, debug ? () => debug.first() : () => this.vm.run(this.spinUs, this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR));
           debug?.finish(undefined);
