@@ -22,7 +22,8 @@ export class CallContext {
   exitLogs = 0;
   /** The host times of this call's vCPU runs, while guest spans are wanted: they place the guest's TSC stamps (guest-clock.ts). */
   runTimes: RunIntervals | undefined;
-  /** Under gdb: decides whether a fault exit was a breakpoint or step (the guest then resumes). */
+  /** Under gdb: decides whether a fault or paused exit was a breakpoint, a step or gdb's
+   * interrupt (the guest then resumes). */
   debugStop: ((exit: import('../native').RawExit) => Promise<boolean>) | undefined;
   /** Rejects when the work is cancelled, so a host function that never settles cannot hold it. */
   readonly cancelled: Promise<never>;

@@ -1,36 +1,34 @@
 // sandbox.ts: the public Sandbox: create, list functions, call, kill,
 // snapshot/restore, dispose. It owns the lifecycle, the call queue and the
-// kill and poison bookkeeping; the other jobs live beside it: boot.ts (image
-// to VM), exit-loop.ts (one run to the done-exit), host-calls.ts,
-// guest-logs.ts, guest-spans.ts and call-context.ts (one call's state).
+// kill and poison bookkeeping (the guard around each piece of guest work);
+// the other jobs live beside it: boot.ts (image to VM), call.ts (one call,
+// arguments to result), exit-loop.ts (one run to the done-exit),
+// host-calls.ts, guest-logs.ts, guest-spans.ts and call-context.ts (one
+// call's state).
 import * as abi from '../abi/constants';
-import { encodeCall } from '../abi/codec';
 import { readFunctionTable } from '../abi/function-table';
-import { decodeResult } from '../abi/messages';
 import type { FunctionSignature, JsValue } from '../abi/types';
 import { type RawExit, type RawVm, addonError } from '../native';
-import { ErrorCode, GuestError, HlError, annotate, usage } from '../errors';
+import { ErrorCode, HlError, annotate, usage } from '../errors';
 import { combineObservers, notify, type SandboxObserver } from './events';
 import { metricsObserver } from '../observability/metrics';
-import { GUEST_TARGET, HostLog, Level } from '../observability/logging';
-import { type Span, nowMs, startSpan, wouldRecord } from '../observability/tracing';
-import { MAX_GUEST_SPANS_PER_CALL, SpanBudget, reportDropped } from '../observability/span-budget';
+import { HostLog, Level } from '../observability/logging';
+import { type Span, startSpan } from '../observability/tracing';
+import { SpanBudget, reportDropped } from '../observability/span-budget';
 import { InterruptHandle } from './interrupt';
 import { parseGuestImage, type GuestImage } from './elf';
 import { computeLayout, type Layout } from './layout';
-import { checkValue } from './values';
 import { HostFrame } from './host-context';
 import { CANCELLED, CallContext } from './call-context';
 import { type ExitLoopEnv, runExitLoop } from './exit-loop';
 import { type HostFunction, SANDBOX_TARGET, checkHostFunctions, serveHostCall } from './host-calls';
 import { GuestLogBridge } from './guest-logs';
 import { GuestSpans } from './guest-spans';
-import { RunIntervals } from './guest-clock';
 import { codeRanges, createVm, loadInto, readImage, snapshotRange, writePeb } from './boot';
 import { lookupFunction } from './function-lookup';
 import { SIGNALS, dumpCore, signalForVector } from './core-dump';
 import { SymbolTable } from './symbols';
-import { startDebugCall } from './debug-call';
+import { type CallHost, errorFields, runCall } from './call';
 import type { CallOptions, SandboxOptions } from './options';
 
 export type { HostFunction } from './host-calls';
@@ -59,6 +57,8 @@ export class Sandbox {
   private readonly logs: GuestLogBridge;
   private readonly guestSpans: GuestSpans;
   private readonly exits: ExitLoopEnv;
+  /** What one call (call.ts) needs of this sandbox. */
+  private readonly callHost: CallHost;
   /** The guest's file (its name goes into core dumps) and its bytes (symbols for profiles). */
   private guest = 'guest';
   private imageFile: Buffer = Buffer.alloc(0);
@@ -91,6 +91,20 @@ export class Sandbox {
         log: (kind, r, ctx) => this.logs.handle(kind, r, ctx),
         hostCall: (kind, r, ctx) => serveHostCall(hostCalls, kind, r, ctx),
       },
+    };
+    this.callHost = {
+      vm,
+      image,
+      layout,
+      spinUs: this.spinUs,
+      observer,
+      logs: this.logs,
+      guestSpans: this.guestSpans,
+      disposed: () => this.disposed,
+      lookup: (name, argCount) => lookupFunction(this.byName, name, argCount),
+      symbols: () => (this.symbols ??= SymbolTable.fromImage(this.imageFile)),
+      guarded: (ctx, opts, body) => this.guarded(ctx, opts, body),
+      drive: (ctx, first) => this.drive(ctx, first),
     };
   }
 
@@ -311,62 +325,14 @@ export class Sandbox {
   private async callNow(gen: number, name: string, args: unknown[], options: CallOptions): Promise<JsValue> {
     const span = startSpan('call', Level.info, SANDBOX_TARGET, { function_name: name });
     try {
-      return await this.callTraced(gen, name, args, options, span);
+      this.checkUsable();
+      if (this.killed === gen) throw new HlError(ErrorCode.Cancelled, `${name} cancelled before it started`, { function: name });
+      return await runCall(this.callHost, name, args, options, span);
     } catch (err) {
       span.recordError(err);
       throw err;
     } finally {
       span.end();
-    }
-  }
-
-  private async callTraced(gen: number, name: string, args: unknown[], options: CallOptions, span: Span): Promise<JsValue> {
-    this.checkUsable();
-    if (this.killed === gen) throw new HlError(ErrorCode.Cancelled, `${name} cancelled before it started`, { function: name });
-    const sig = lookupFunction(this.byName, name, args.length);
-    const typed = sig.params.map((type, i) => ({ type, value: checkValue(type, args[i], `argument ${i + 1} of ${name}`) }));
-    const msg = encodeCall(this.layout.input.size, name, typed);
-    this.vm.write(this.layout.input.addr, msg);
-    const obs = this.observer;
-    this.logs.sync();
-    const budget = new SpanBudget(span);
-    const ctx = new CallContext(name, [{ name: 'call', target: SANDBOX_TARGET, fields: { function_name: name } }], budget);
-    const recordGuestSpans = span.recording && wouldRecord(GUEST_TARGET, Level.info);
-    this.guestSpans.setRecording(recordGuestSpans);
-    ctx.runTimes = recordGuestSpans ? new RunIntervals() : undefined;
-    const entryMs = nowMs();
-    notify(obs, 'onCallStart', { fn: name });
-    const start = now();
-    const profile = options.profile;
-    if (profile && profile.remaining > 0) this.vm.startProfile(profile.hz, profile.remaining);
-    try {
-      const result = await this.guarded(ctx, options, async () => {
-        const debug = options.gdb ? await startDebugCall(this.vm, this.image, this.layout, this.spinUs, options.gdb, ctx.cancelled) : undefined;
-        ctx.debugStop = debug?.onStop;
-        try {
-          const done = await this.drive(ctx, debug ? () => debug.first() : () => this.vm.run(this.spinUs, this.image.dispatch, this.layout.stackTop, abi.HL_PEB_ADDR));
-          debug?.finish(undefined);
-          return decodeResult(done.kind, done.reader, sig);
-        } catch (err) {
-          debug?.finish(err === CANCELLED ? new HlError(ErrorCode.Cancelled, 'cancelled') : err);
-          throw err;
-        }
-      });
-      notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start) });
-      return result;
-    } catch (err) {
-      const e = err instanceof HlError ? err : new HlError(ErrorCode.Internal, String((err as Error)?.message ?? err), {}, { cause: err });
-      if (e instanceof GuestError) notify(obs, 'onGuestError', { fn: name, code: e.guestCode, message: e.guestMessage });
-      // The caller gets the error; the log has the details (debug), or says it loud when hl itself failed.
-      const level = e.code === ErrorCode.Internal ? Level.error : Level.debug;
-      if (log.enabled(level, ctx.spans)) log.log(level, `call to ${name} failed`, errorFields(e), ctx.spans);
-      notify(obs, 'onCallEnd', { fn: name, durationUs: micros(start), error: e });
-      throw e;
-    } finally {
-      if (profile && profile.remaining > 0 && !this.disposed) profile.add(this.vm.stopProfile(), (this.symbols ??= SymbolTable.fromImage(this.imageFile)));
-      const guestBudget = new SpanBudget(span, MAX_GUEST_SPANS_PER_CALL);
-      if (recordGuestSpans && !this.disposed) this.guestSpans.collect(span, ctx.runTimes ?? new RunIntervals(), entryMs, guestBudget, ctx.spans);
-      reportDropped(span, budget, guestBudget);
     }
   }
 
@@ -438,16 +404,11 @@ function traced<T>(name: string, body: (span: Span) => T): T {
 }
 const log = new HostLog('sandbox');
 
-/** Log fields for a failure: code, message and details (the caller has the error and its stack). */
-function errorFields(err: unknown): Record<string, unknown> {
-  const e = err as HlError;
-  return { code: e?.code, detail: e?.message ?? String(err), ...(e?.details ?? {}) };
-}
 
 /** Tells observers about sandboxes that were garbage collected without dispose(). */
 const collected = new FinalizationRegistry<SandboxObserver>((observer) => notify(observer, 'onDispose'));
 
-/** Failures after which the guest's state is unknown: calls need restore(). */
 /** Failures that leave a core with `coreDumpDir`. */
 const DUMPED = new Set<string>([ErrorCode.GuestFault, ErrorCode.GuestAborted, ErrorCode.AbiViolation]);
+/** Failures after which the guest's state is unknown: calls need restore(). */
 const POISONING = new Set<string>([ErrorCode.Cancelled, ErrorCode.GuestFault, ErrorCode.GuestAborted, ErrorCode.AbiViolation, ErrorCode.Internal]);
