@@ -147,3 +147,56 @@ t.test("gdb's Ctrl-C while the guest runs: the stub interrupts the VM, gdb sees 
   t.match(out, /rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin>/);
   t.match(out, /exited normally/);
 });
+
+/** A raw protocol peer: packets out with their checksums, replies in order. */
+async function rawPeer(port: number) {
+  const net = await import('node:net');
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let buf = '';
+  const waiting: (() => void)[] = [];
+  sock.on('data', (d) => {
+    buf += d.toString('latin1');
+    waiting.splice(0).forEach((w) => w());
+  });
+  const packet = (body: string) => `$${body}#${(Array.from(body).reduce((s, c) => s + c.charCodeAt(0), 0) & 0xff).toString(16).padStart(2, '0')}`;
+  return {
+    send: (raw: string) => sock.write(raw, 'latin1'),
+    packet,
+    /** The next reply's body (acks skipped). */
+    async reply(): Promise<string> {
+      for (;;) {
+        buf = buf.replace(/^[+-]+/, '');
+        const m = /^\$([^#]*)#[0-9a-f]{2}/.exec(buf);
+        if (m) {
+          buf = buf.slice(m[0].length);
+          return m[1];
+        }
+        await new Promise<void>((r) => waiting.push(r));
+      }
+    },
+    close: () => sock.destroy(),
+  };
+}
+
+t.test('a Ctrl-C while stopped gets no second stop reply; one in the same read as continue interrupts that run', async (t) => {
+  const f = fakeTarget();
+  const stub = await GdbStub.listen(f.target, '127.0.0.1', 0);
+  const peer = await rawPeer(stub.address().port);
+  const started = stub.start(f.target.registers());
+  peer.send(peer.packet('?'));
+  t.equal(await peer.reply(), 'S05', 'the stop at entry');
+  peer.send('\x03' + peer.packet('g'));
+  t.match(await peer.reply(), /^[0-9a-f]{100,}$/, "the next reply is the registers, not a stop reply for the Ctrl-C");
+  t.equal(f.interrupts.length, 0, 'no interrupt asked of a stopped VM');
+  peer.send(peer.packet('c') + '\x03');
+  await started;
+  t.equal(f.interrupts.length, 1, 'the Ctrl-C behind continue interrupts the run it started');
+  const stopped = stub.interrupted();
+  t.equal(await peer.reply(), 'S02', 'and gdb hears SIGINT');
+  peer.send(peer.packet('D'));
+  t.equal(await peer.reply(), 'OK');
+  t.equal(await stopped, true);
+  stub.finish(0);
+  peer.close();
+});

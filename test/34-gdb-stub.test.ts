@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import t from 'tap';
 import { type GdbOptions, Sandbox } from '../src/sandbox';
 import { gdbInteractive } from './gdb-client';
-import { hlBin, root, simpleguest } from './helpers';
+import { hangGuard, hlBin, root, simpleguest } from './helpers';
 
 function gdbBatch(port: number, commands: string[]): Promise<{ stdout: string; stderr: string; status: number | null }> {
   const args = ['-batch', '-nx', '-iex', 'set auto-load off', '-ex', `target remote 127.0.0.1:${port}`, ...commands.flatMap((c) => ['-ex', c]), simpleguest];
@@ -85,6 +85,32 @@ t.test("Ctrl-C in gdb stops a spinning guest where it is; kill ends the call", a
   t.equal(error?.code, 'CANCELLED', `gdb's kill cancels the call: ${error?.message}`);
   await sb.restore();
   t.equal(await sb.call('Echo', ['after the interrupt']), 'after the interrupt', 'and a later call runs with no pause left over');
+});
+
+t.test('Ctrl-C while the guest waits on a host function: it stops after the call returns, and the host function ran once', async (t) => {
+  let session: ReturnType<typeof gdbInteractive> | undefined;
+  let hostCalls = 0;
+  const sb = await Sandbox.create(simpleguest, {
+    hostFunctions: [
+      {
+        name: 'HostAdd', params: ['int32', 'int32'], returns: 'int32',
+        fn: async (a: number, b: number) => {
+          hostCalls++;
+          session!.ctrlC(); // the guest is not running: its `out` is served here
+          await new Promise((r) => setTimeout(r, hangGuard(300)));
+          return a + b;
+        },
+      },
+    ],
+  });
+  t.teardown(() => sb.dispose());
+  const gdb: GdbOptions = { port: 0, onListening: (a) => (session = gdbInteractive(a.port, ['continue', 'info registers rip', 'continue'])) };
+  const result = await sb.call('Add', [2, 3], { gdb }).catch((e: Error) => e);
+  const out = await session!.done;
+  t.equal(result, 5, `the call returned its result: ${out}`);
+  t.equal(hostCalls, 1, 'the host function ran once (the guest did not repeat its request)');
+  t.match(out, /Program received signal SIGINT/);
+  t.match(out, /exited normally/);
 });
 
 t.test('hl run --gdb 0: says where to attach, and prints the result after gdb continues', async (t) => {

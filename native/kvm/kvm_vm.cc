@@ -324,6 +324,13 @@ VmExit KvmVm::resume() {
 }
 
 VmExit KvmVm::run_loop() {
+  // A pause is taken only after a KVM_RUN: KVM completes an I/O exit the host
+  // has served (moving RIP past the `out`) at the start of the next KVM_RUN,
+  // so pausing before it would show gdb, and later re-run, the same `out`.
+  // And only in ring 3: a kick can land inside hl's ring-0 exception stubs,
+  // whose registers are not the guest's; their report exit follows within a
+  // few instructions and answers the pause (GdbStub.stopped).
+  bool pause_waits_for_stubs = false;
   for (;;) {
     __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_SEQ_CST);
     if (cancel_.load()) {
@@ -331,11 +338,7 @@ VmExit KvmVm::run_loop() {
       e.kind = ExitKind::kCancelled;
       return e;
     }
-    if (pause_.exchange(false)) {
-      VmExit e;
-      e.kind = ExitKind::kPaused;
-      return e;
-    }
+    if (pause_.load() && !pause_waits_for_stubs) __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
     in_run_.store(true);
     int rc = ioctl(vcpu_fd_, KVM_RUN, 0);
     int err = errno;
@@ -346,6 +349,16 @@ VmExit KvmVm::run_loop() {
       if (errno == EINTR || errno == EAGAIN) {  // the loop head sees a cancel
         // A profiler's kick is not a VM exit the guest caused: not counted.
         if (sampling_.load(std::memory_order_relaxed) && take_sample()) exits_.fetch_sub(1, std::memory_order_relaxed);
+        if (pause_.load() && !cancel_.load()) {
+          kvm_sregs s{};
+          bool ring3 = ioctl(vcpu_fd_, KVM_GET_SREGS, &s) == 0 && (s.cs.selector & 3) == 3;
+          if (ring3 && pause_.exchange(false)) {
+            VmExit e;
+            e.kind = ExitKind::kPaused;
+            return e;
+          }
+          pause_waits_for_stubs = !ring3;
+        }
         continue;
       }
       VmExit e;

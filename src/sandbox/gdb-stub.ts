@@ -62,6 +62,8 @@ export class GdbStub {
   /** Between a resume and the next stop: a Ctrl-C then interrupts the guest. */
   private running = false;
   private interruptSent = false;
+  /** A resume packet is queued, not yet served: a Ctrl-C after it is for the run it starts. */
+  private resumeQueued = false;
   detached = false;
 
   private constructor(private readonly target: DebugTarget) {}
@@ -197,10 +199,7 @@ export class GdbStub {
         if (!fatal) this.target.setRegisters(regs, fresh);
         return;
       }
-      if (packet === '\x03') {
-        this.send(stopReply); // already stopped
-        continue;
-      }
+      if (packet === '\x03') continue; // stopped: the stop reply sent answers it (as gdbserver)
       const resume = this.resumeKind(packet);
       if (resume) {
         if (fatal) return; // the call fails with its fault; finish() tells gdb
@@ -244,6 +243,7 @@ export class GdbStub {
     this.target.setRegisters(regs, fresh);
     this.running = true;
     // A Ctrl-C that came in the same read as the resume packet is queued behind it.
+    this.resumeQueued = false;
     if (this.queued.includes('\x03')) {
       this.queued = this.queued.filter((p) => p !== '\x03');
       this.requestInterrupt();
@@ -362,8 +362,10 @@ export class GdbStub {
       }
       if (b[0] === '\x03') {
         this.buffer = b.slice(1);
-        if (!this.running || this.detached) this.push('\x03'); // stopped: serve() answers it
-        else this.requestInterrupt();
+        if (this.running && !this.detached) this.requestInterrupt();
+        else if (this.resumeQueued) this.push('\x03'); // resume() takes it
+        // else stopped: the stop reply gdb has, or is about to get, answers it;
+        // a second one would be read as the reply to gdb's next packet
         continue;
       }
       if (b[0] !== '$') {
@@ -376,6 +378,7 @@ export class GdbStub {
       const body = b.slice(1, end);
       this.buffer = b.slice(end + 3);
       if (!this.noAck) this.socket?.write('+');
+      if (this.resumeKind(body)) this.resumeQueued = true;
       this.push(body.replace(/\}(.)/g, (_, c: string) => String.fromCharCode(c.charCodeAt(0) ^ 0x20)));
     }
   }
