@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
-import { freePort, hlAsync, hlBin, hl, promtool, simpleguest, startPrometheus, startPushgateway } from './helpers';
+import { freePort, hangGuard, hlAsync, hlBin, hl, promtool, simpleguest, startPrometheus, startPushgateway } from './helpers';
 
 const G = simpleguest;
 // Hyperlight's metric names predate Prometheus' naming lint; hl keeps them on purpose.
@@ -68,7 +68,9 @@ t.test('--repeat with and without --restore', async (t) => {
 });
 
 t.test('--metrics-listen serves /metrics while the guest runs, and after it until scraped', async (t) => {
-  const child = spawn(process.execPath, [hlBin, 'run', G, '--fn', 'Spin', '--timeout', '3s', '--metrics-listen', '127.0.0.1:0', '--metrics-linger', '60s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The guest spins until the timeout: long enough for the first scrape to
+  // find it running, also under emulation where hl takes seconds to start.
+  const child = spawn(process.execPath, [hlBin, 'run', G, '--fn', 'Spin', '--timeout', `${hangGuard(3)}s`, '--metrics-listen', '127.0.0.1:0', '--metrics-linger', '60s'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   const waitFor = (re: RegExp) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
