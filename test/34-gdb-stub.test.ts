@@ -68,16 +68,20 @@ t.test('a fault under gdb: gdb sees SIGSEGV at the line, then the call fails wit
 t.test("Ctrl-C in gdb stops a spinning guest where it is; kill ends the call", async (t) => {
   const sb = await Sandbox.create(simpleguest);
   t.teardown(() => sb.dispose());
-  let session: ReturnType<typeof gdbInteractive> | undefined;
-  const gdb: GdbOptions = { port: 0, onListening: (a) => (session = gdbInteractive(a.port, ['continue', 'bt 1', 'info registers rip', 'kill'])) };
+  let listening!: (session: ReturnType<typeof gdbInteractive>) => void;
+  const started = new Promise<ReturnType<typeof gdbInteractive>>((resolve) => (listening = resolve));
+  const gdb: GdbOptions = { port: 0, onListening: (a) => listening(gdbInteractive(a.port, ['break spin', 'continue', 'delete', 'continue', 'bt 1', 'info registers rip', 'kill'])) };
   const result = sb.call('Spin', [], { gdb }).then(
     () => undefined,
     (error: Error & { code?: string }) => error,
   );
-  // Spin never returns by itself: only the interrupt can stop it.
-  await session!.seen(/Continuing\./);
-  session!.ctrlC();
-  const out = await session!.done;
+  // Spin never returns by itself: only the interrupt can stop it. The
+  // breakpoint makes sure it is spinning (a Ctrl-C at once would stop the
+  // guest at its entry, which is right, but not what this test looks at).
+  const session = await started;
+  await session.seen(/Breakpoint 1, spin[\s\S]*Continuing\./);
+  session.ctrlC();
+  const out = await session.done;
   const error = await result;
   t.match(out, /Program received signal SIGINT/, out);
   t.match(out, /#0 +spin \(c=[^)]*\) at simpleguest\/simpleguest\.c:\d+/);
